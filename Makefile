@@ -1,0 +1,52 @@
+# Two commands do everything on a fresh machine: `make run` (the embedded default, end to end) and
+# `make test` (every test but the gpu ones). Both create .venv first when it is missing or stale.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Offline by construction: no hub, no telemetry (see ../shared/docs/env.md section 8).
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
+export HF_HUB_DISABLE_PROGRESS_BARS=1 HF_DATASETS_DISABLE_PROGRESS_BARS=1 TRANSFORMERS_VERBOSITY=error
+export DO_NOT_TRACK=1 MLFLOW_DISABLE_TELEMETRY=true DVC_NO_ANALYTICS=1 GX_ANALYTICS_ENABLED=false
+export PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=90
+export PREFECT_HOME := $(CURDIR)/.cache/prefect
+export MPLCONFIGDIR := $(CURDIR)/.cache/matplotlib
+export HF_HOME := $(CURDIR)/.cache/huggingface
+
+.PHONY: run test test-fast env bench pipeline clean-venv
+
+env: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 \
+	  | { grep -v "^WARNING: Location 'file:" || true; }
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 \
+	  | { grep -v "^WARNING: Location 'file:" || true; }
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/dvc repro
+	$(BIN)/safealign gate
+	@echo
+	@echo "Reports:      $(CURDIR)/reports/ ($$(ls reports/*.html 2>/dev/null | tr '\n' ' '))"
+	@echo "Metrics:      $(CURDIR)/metrics/  (dvc metrics show)"
+	@echo "MLflow store: $(CURDIR)/mlflow.db  ($(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db)"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -m "not gpu" -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not gpu and not slow" -q
+
+pipeline: $(STAMP)
+	$(BIN)/python -m flows.pipeline
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Prefect orchestration over the DVC stage graph. Never imports torch, diffusers or mediapipe."""

@@ -1,0 +1,43 @@
+"""``safealign`` command line: one entry point, one subcommand per task.
+
+Each command module exposes ``register(subparsers)`` and sets ``func`` on its parser; heavy imports happen
+inside the handlers so that ``safealign --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from safealign.errors import SafealignError
+from safealign.offline import go_offline
+
+# Modules that add subcommands. Each branch appends its own module here.
+COMMAND_MODULES = [
+    "safealign.commands.gate",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(prog="safealign", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``safealign`` console script."""
+    go_offline()
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except SafealignError as exc:
+        print(f"safealign {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

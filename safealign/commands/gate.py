@@ -1,0 +1,27 @@
+"""``safealign gate``: apply the registry gates of params.yaml (move ``champion`` only on pass)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("gate", help="apply params.yaml gates: promote 'candidate' to 'champion' where all pass")
+    p.add_argument("--params", default="params.yaml")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import mlflow
+
+    from safealign.config import load_params
+    from safealign.tracking.registry import run_gates
+    from safealign.tracking.runs import default_tracking_uri
+
+    params = load_params(args.params)
+    mlflow.set_tracking_uri(default_tracking_uri(params.tracking.tracking_uri, Path.cwd()))
+    for line in run_gates(params.gates, Path.cwd()):
+        print(line)
+    return 0

@@ -1,0 +1,1 @@
+"""Great Expectations at stage boundaries (see ``gx.validate_frame``)."""
