@@ -6,6 +6,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# dvc.yaml commands say `python -m stages.<name>`: the project's interpreter must come first on PATH.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 # Offline by construction: no hub, no telemetry (see ../shared/docs/env.md section 8).
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1

@@ -10,10 +10,13 @@ def stage_order(root: str | Path = ".", targets: list[str] | None = None) -> lis
 
     A target may name a foreach group (``train_guard``) to mean all of its items.
     """
+    import contextlib
+
     import networkx as nx
     from dvc.repo import Repo
 
-    with Repo(str(root)) as repo:
+    # Stage addresses are relative to the current directory, so open the repo from its root.
+    with contextlib.chdir(root), Repo(".") as repo:
         graph = repo.index.graph  # edge A -> B: stage A depends on stage B
         names = {stage: stage.addressing for stage in graph.nodes}
         order = list(reversed(list(nx.topological_sort(graph))))

@@ -9,19 +9,25 @@ alone reproduces exactly the same artifacts. Prefect adds retries, names, timing
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
-
-from flows.dag import stage_order
 from safealign.offline import go_offline
+
+go_offline()  # before Prefect is imported: it reads its settings (startup timeout, analytics) at import
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+
+from flows.dag import stage_order  # noqa: E402
 
 
 def _dvc(args: list[str], root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True, text=True)
+    # dvc.yaml commands call `python`: this interpreter (the project's venv) must come first on PATH.
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    return subprocess.run([sys.executable, "-m", "dvc", *args], cwd=root, capture_output=True, text=True, env=env)
 
 
 @task

@@ -16,6 +16,11 @@ from safealign.offline import go_offline
 # Modules that add subcommands. Each branch appends its own module here.
 COMMAND_MODULES = [
     "safealign.commands.gate",
+    "safealign.commands.flag_pose",
+    "safealign.commands.extract_poses",
+    "safealign.commands.genderpair",
+    "safealign.commands.animate",
+    "safealign.commands.assess_bias",
 ]
 
 

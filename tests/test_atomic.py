@@ -36,3 +36,18 @@ def test_write_json_replaces_nan(tmp_path):
 
     path = write_json(tmp_path / "m.json", {"a": float("nan"), "b": [1.5]})
     assert json.loads(path.read_text()) == {"a": None, "b": [1.5]}
+
+
+def test_atomic_outputs_get_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    mask = os.umask(0o022)
+    try:
+        path = write_text(tmp_path / "f.txt", "x")
+        with atomic_dir(tmp_path / "d") as d:
+            (d / "a").write_text("y")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "d").stat().st_mode) == 0o755

@@ -16,7 +16,7 @@ def test_gx_pass_and_fail(tmp_path):
              expect("ExpectColumnValuesToBeBetween", column="score", min_value=0, max_value=1)]
     with pytest.raises(DataValidationError) as err:
         validate_frame(df, "probe", suite, result_dir=tmp_path)
-    assert "ExpectColumnValuesToBeBetween(score): 1 of 3 rows, e.g. ['1.7']" in str(err.value)
+    assert "expect_column_values_to_be_between(score): 1 of 3 rows, e.g. ['1.7']" in str(err.value)
     saved = json.loads((tmp_path / "probe.json").read_text())
     assert saved["success"] is False and saved["rows"] == 3
     ok = validate_frame(df[df.score <= 1], "probe_ok", suite, result_dir=tmp_path)

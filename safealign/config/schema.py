@@ -5,6 +5,15 @@ from __future__ import annotations
 from safealign.config.base import Section
 from safealign.config.common import GateParams, OrchestrationParams, ProjectParams, TrackingParams
 from safealign.config.guard import GuardParams
+from safealign.generation.params import FuseGuardParams, PretrainGeneratorParams, TrainGuardParams
+from safealign.poses.extract_params import ExtractPosesParams
+from safealign.poses.motions.params import SynthesizeMotionsParams
+from safealign.poses.curate_params import CuratePosesParams
+from safealign.evaluation.params import EvaluateGuardParams
+from safealign.ops.params import OperationsParams
+from safealign.bias.genderpair.params import AugmentCounterfactualParams, BuildGenderpairParams
+from safealign.bias.lm.params import (AssessBiasParams, EvaluateDebiasParams, PretrainLmParams,
+                                     TrainDebiasParams)
 
 
 class Params(Section):
@@ -15,3 +24,17 @@ class Params(Section):
     orchestration: OrchestrationParams
     gates: list[GateParams]
     guard: GuardParams
+    extract_poses: ExtractPosesParams
+    synthesize_motions: SynthesizeMotionsParams
+    curate_poses: CuratePosesParams
+    evaluate_guard: EvaluateGuardParams
+    operations: OperationsParams
+    build_genderpair: BuildGenderpairParams
+    augment_counterfactual: AugmentCounterfactualParams
+    pretrain_generator: PretrainGeneratorParams
+    train_guard: TrainGuardParams
+    fuse_guard: FuseGuardParams
+    pretrain_lm: PretrainLmParams
+    assess_bias: AssessBiasParams
+    train_debias: TrainDebiasParams
+    evaluate_debias: EvaluateDebiasParams

@@ -1,0 +1,1 @@
+"""GenderCARE language-model side: a tiny LM with planted bias, bias assessment, LoRA debiasing, utility."""

@@ -1,0 +1,113 @@
+"""``safealign animate``: drive a generator with a reference image and a pose sequence; write mp4 + PNG grid.
+
+Poses: a directory of OpenPose JSON files (one per frame), a pose clip ``.npz`` (key ``pose`` [T, 33, 4],
+normalised), or a DWPose/OpenPose render video whose frames are used as pose maps as they are (resized).
+Model: a generator directory (base or fused), an adapter directory (its base is read from its config),
+or ``models:/name@alias``; ``--adapter`` adds a peft adapter on top.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from safealign.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("animate", help="animate a reference image with a pose sequence (mp4 + PNG grid)")
+    p.add_argument("--reference", required=True, help="reference image of the subject")
+    p.add_argument("--poses", required=True, help="OpenPose JSON dir | pose .npz | DWPose render video")
+    p.add_argument("--model", required=True, help="generator dir | adapter dir | models:/name@alias")
+    p.add_argument("--adapter", default=None, help="peft adapter dir (or models:/ URI) applied on top")
+    p.add_argument("--out", required=True, help="output .mp4 (the grid goes next to it as .png)")
+    p.add_argument("--frames", type=int, default=None, help="use at most N pose frames")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=int, default=20, help="DDIM steps")
+    p.add_argument("--fps", type=float, default=None, help="output fps (default: the pose video's, else 8)")
+    p.add_argument("--pose-canvas", default=None, metavar="WxH",
+                   help="pixel canvas of OpenPose JSON coordinates (default: the reference image's size)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--params", default="params.yaml", help="where models:/ URIs find the MLflow tracking URI")
+    p.set_defaults(func=run)
+
+
+def load_pose_maps(source: str | Path, resolution: int, max_frames: int | None,
+                   canvas: tuple[int, int]) -> tuple[np.ndarray, float | None]:
+    """Pose maps uint8 [T, res, res, 3] and the source fps (None when the source has none)."""
+    from safealign.generation.data import render_pose_maps, resize_square
+    from safealign.video.io import VIDEO_SUFFIXES, read_video
+
+    source = Path(source)
+    if not source.exists():
+        raise InputError(f"--poses {source}: no such file or directory")
+    if source.is_dir() or source.suffix.lower() == ".json":
+        from safealign.poses.openpose_json import read_openpose_json
+
+        poses, fps = read_openpose_json(source, *canvas), None
+    elif source.suffix.lower() == ".npz":
+        with np.load(source, allow_pickle=False) as clip:
+            if "pose" not in clip.files:
+                raise InputError(f"--poses {source}: .npz without a 'pose' array [T, 33, 4]")
+            poses, fps = np.asarray(clip["pose"], np.float32), None
+    elif source.suffix.lower() in VIDEO_SUFFIXES:
+        frames, fps = read_video(source, max_frames=max_frames)
+        return resize_square(frames, resolution), fps
+    else:
+        raise InputError(f"--poses {source}: expected an OpenPose JSON directory, a .npz pose file "
+                         "or a video")
+    poses = poses[:max_frames] if max_frames else poses
+    if len(poses) == 0:
+        raise InputError(f"--poses {source}: no frames")
+    return render_pose_maps(poses, resolution), fps
+
+
+def run(args: argparse.Namespace) -> int:
+    from safealign.generation.data import resize_square
+    from safealign.generation.loading import load_generator
+    from safealign.generation.sampling import generate
+    from safealign.video.grid import image_grid
+    from safealign.video.io import read_image, save_png, write_video
+
+    if args.frames is not None and args.frames < 1:
+        raise InputError("--frames must be >= 1")
+    reference = read_image(args.reference)
+    canvas = _canvas(args.pose_canvas, reference)
+    if any(str(m).startswith("models:/") for m in (args.model, args.adapter)):
+        _use_project_registry(Path(args.params))
+    model = load_generator(args.model, args.adapter, args.device)
+    pose_maps, fps = load_pose_maps(args.poses, model.resolution, args.frames, canvas)
+    ref = np.repeat(resize_square(reference[None], model.resolution), len(pose_maps), axis=0)
+    frames = generate(model, ref, pose_maps, seed=args.seed, steps=args.steps, shared_noise=True)
+    out = Path(args.out)
+    write_video(out, frames, fps or 8.0)
+    pick = np.linspace(0, len(frames) - 1, min(8, len(frames))).round().astype(int)
+    grid = image_grid([[ref[0]] + list(pose_maps[pick]), [ref[0]] + list(frames[pick])],
+                      labels=["poses", "generated"])
+    save_png(out.with_suffix(".png"), grid)
+    print(f"wrote {out} ({len(frames)} frames at {model.resolution} px) and {out.with_suffix('.png')}")
+    return 0
+
+
+def _canvas(text: str | None, reference: np.ndarray) -> tuple[int, int]:
+    if text is None:
+        return reference.shape[1], reference.shape[0]
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise InputError(f"--pose-canvas {text!r}: expected WxH, e.g. 512x768") from None
+    return w, h
+
+
+def _use_project_registry(params_path: Path) -> None:
+    """Point MLflow at the project's registry (params.yaml tracking_uri), as ``safealign gate`` does."""
+    import mlflow
+
+    from safealign.config import load_params
+    from safealign.tracking.runs import default_tracking_uri
+
+    if params_path.is_file():
+        uri = load_params(params_path).tracking.tracking_uri
+        mlflow.set_tracking_uri(default_tracking_uri(uri, params_path.resolve().parent))

@@ -1,0 +1,96 @@
+"""Evaluation inputs: manifest rows -> (reference, pose maps, ground truth) arrays at the working resolution.
+
+Perturbed and augmented clips store poses only; their reference and ground-truth frames are read from the
+parent clip's file (``parent_clip_id``), as the data contract specifies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from safealign.errors import InputError
+
+# Same frame sampling, letterboxing and pose rendering as the guard's training data (one place for each).
+from safealign.generation.data import frame_indices, render_pose_maps, resize_square
+
+
+@dataclass
+class ClipInputs:
+    """One clip, subsampled: reference [H,W,3], pose maps [K,H,W,3], ground truth [K,H,W,3] or None."""
+
+    clip_id: str
+    reference: np.ndarray
+    pose_maps: np.ndarray
+    target: np.ndarray | None
+
+
+def _load_npz(root: Path, rel: str, clip_id: str) -> dict[str, np.ndarray]:
+    path = root / rel
+    if not path.is_file():
+        raise InputError(f"clip {clip_id}: file {rel} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise InputError(f"clip {clip_id}: {rel} is not a readable npz file ({exc})") from None
+
+
+class ClipLoader:
+    """Loads clips of a manifest (plus the rows of their parents) at one resolution and frame budget."""
+
+    def __init__(
+        self, root: Path, rows: pd.DataFrame, parents: pd.DataFrame, resolution: int, frames_per_clip: int
+    ) -> None:
+        self.root = Path(root)
+        self.paths = dict(zip(parents["clip_id"].astype(str), parents["path"].astype(str)))
+        self.paths.update(zip(rows["clip_id"].astype(str), rows["path"].astype(str)))
+        self.resolution = resolution
+        self.frames_per_clip = frames_per_clip
+
+    def load(self, row: pd.Series) -> ClipInputs:
+        """The clip of ``row``: poses from its own file, reference and frames from it or its parent."""
+        clip_id = str(row["clip_id"])
+        own = _load_npz(self.root, str(row["path"]), clip_id)
+        if "pose" not in own:
+            raise InputError(f"clip {clip_id}: {row['path']} has no 'pose' array")
+        media = own
+        parent = str(row.get("parent_clip_id") or "")
+        if "reference" not in own and parent:
+            if parent not in self.paths:
+                raise InputError(f"clip {clip_id}: parent clip {parent} is not in the manifest")
+            media = _load_npz(self.root, self.paths[parent], parent)
+        if "reference" not in media:
+            raise InputError(f"clip {clip_id}: no reference image in its file or its parent's")
+        pose = own["pose"]
+        idx = frame_indices(len(pose), self.frames_per_clip)
+        size = self.resolution
+        maps = render_pose_maps(pose[idx], size)
+        target = None
+        # Ground truth fits unperturbed poses only: a perturbed copy no longer matches its parent's frames.
+        if "frames" in media and media is own:
+            frames = media["frames"]
+            target = resize_square(frames[np.minimum(idx, len(frames) - 1)], size)
+        return ClipInputs(clip_id, resize_square(media["reference"][None], size)[0], maps, target)
+
+
+META_COLUMNS = ["clip_id", "category", "label", "family", "level"]
+
+
+def load_set(loader: ClipLoader, rows: pd.DataFrame) -> tuple[list[ClipInputs], pd.DataFrame, list[dict]]:
+    """Load every row; a broken clip is skipped and reported as {clip_id, file, reason}, the rest proceed."""
+    from tqdm import tqdm
+
+    clips, keep, problems = [], [], []
+    for i, row in tqdm(list(rows.iterrows()), desc="load clips", leave=False, mininterval=2.0):
+        try:
+            clips.append(loader.load(row))
+            keep.append(i)
+        except InputError as exc:
+            problems.append({"clip_id": str(row["clip_id"]), "file": str(row["path"]), "reason": str(exc)})
+    meta = rows.loc[keep].reindex(columns=META_COLUMNS).fillna({"family": "", "level": ""})
+    meta["clip_id"] = meta["clip_id"].astype(str)
+    return clips, meta.reset_index(drop=True), problems

@@ -1,0 +1,182 @@
+"""Manifest rows -> (reference, pose map, target) triples, and their safetensors cache.
+
+A ``Triples`` set holds uint8 arrays [N, H, W, 3] at the training resolution. Pose maps are rendered with the
+project renderer (``safealign.poses.render``, imported lazily: the GPU machine may lack cv2 extras). Clip
+files follow the pose contract: ``pose`` [T, 33, 4], ``frames`` [T, H, W, 3], ``reference`` [H, W, 3]; an
+augmented clip reads frames and reference from its parent's file (``parent_clip_id``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import numpy as np
+import torch
+
+FIDELITY_LABELS = ("benign", "near_miss")
+UNSAFE_LABEL = "unsafe"
+
+
+@dataclass
+class Triples:
+    """Aligned uint8 arrays [N, H, W, 3]: reference image, rendered pose map, target frame."""
+
+    reference: np.ndarray
+    pose: np.ndarray
+    target: np.ndarray
+
+    def __post_init__(self) -> None:
+        if not (self.reference.shape == self.pose.shape == self.target.shape):
+            raise ValueError(f"Triples: shapes differ: {self.reference.shape}, {self.pose.shape}, "
+                             f"{self.target.shape}")
+
+    def __len__(self) -> int:
+        return len(self.target)
+
+    def take(self, index: np.ndarray) -> "Triples":
+        """Rows ``index`` (a batch)."""
+        return Triples(self.reference[index], self.pose[index], self.target[index])
+
+    def with_target(self, target: np.ndarray) -> "Triples":
+        """Same references and poses, another target (e.g. the degraded frames)."""
+        return Triples(self.reference, self.pose, target)
+
+    @staticmethod
+    def empty(resolution: int) -> "Triples":
+        z = np.zeros((0, resolution, resolution, 3), np.uint8)
+        return Triples(z, z.copy(), z.copy())
+
+    @staticmethod
+    def concat(parts: Iterable["Triples"]) -> "Triples":
+        parts = list(parts)
+        keys = ("reference", "pose", "target")
+        return Triples(*(np.concatenate([getattr(p, k) for p in parts]) for k in keys))
+
+
+@dataclass
+class LoadReport:
+    """Clips that could not be used, as (file, reason) pairs (the quarantine of this load)."""
+
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def resize_square(images: np.ndarray, size: int) -> np.ndarray:
+    """uint8 [N, H, W, 3] -> [N, size, size, 3]: letterbox (black bars) to a square, then area-resize."""
+    images = np.asarray(images, dtype=np.uint8)
+    n, h, w, _ = images.shape
+    side = max(h, w)
+    if h != w:
+        padded = np.zeros((n, side, side, 3), np.uint8)
+        top, left = (side - h) // 2, (side - w) // 2
+        padded[:, top:top + h, left:left + w] = images
+        images = padded
+    if side == size:
+        return images
+    x = torch.from_numpy(images).permute(0, 3, 1, 2).float()
+    x = torch.nn.functional.interpolate(x, size=(size, size), mode="bilinear", antialias=side > size,
+                                        align_corners=False)
+    return x.round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+
+
+def render_pose_maps(poses: np.ndarray, resolution: int) -> np.ndarray:
+    """MediaPipe-33 poses [T, 33, 4] (normalised x, y) -> OpenPose-convention maps uint8 [T, res, res, 3]."""
+    from safealign.poses.render import render_openpose_sequence
+
+    return render_openpose_sequence(np.asarray(poses, np.float32), resolution, resolution)
+
+
+def frame_indices(n_frames: int, count: int) -> np.ndarray:
+    """``count`` evenly spaced frame indices of a clip (all of them when it is shorter)."""
+    if count <= 0 or n_frames <= count:
+        return np.arange(n_frames)
+    return np.linspace(0, n_frames - 1, count).round().astype(int)
+
+
+def load_clip_triples(rows: list[Mapping], root: str | Path, resolution: int, frames_per_clip: int,
+                      report: LoadReport | None = None) -> Triples:
+    """Triples for manifest ``rows`` (dicts with clip_id, path, parent_clip_id); broken clips are reported."""
+    root = Path(root)
+    report = report if report is not None else LoadReport()
+    by_id = {str(r["clip_id"]): r for r in rows}
+    parts = []
+    for row in rows:
+        path = root / str(row["path"])
+        try:
+            parts.append(_clip_triples(row, by_id, root, resolution, frames_per_clip))
+        except (OSError, KeyError, ValueError) as exc:
+            report.skipped.append((str(path), f"{type(exc).__name__}: {exc}"))
+    return Triples.concat(parts) if parts else Triples.empty(resolution)
+
+
+def _clip_triples(row: Mapping, by_id: Mapping[str, Mapping], root: Path, resolution: int,
+                  frames_per_clip: int) -> Triples:
+    with np.load(root / str(row["path"]), allow_pickle=False) as clip:
+        pose = np.asarray(clip["pose"], np.float32)
+        source = clip if "frames" in clip.files else None
+        frames = np.asarray(source["frames"]) if source is not None else None
+        reference = np.asarray(source["reference"]) if source is not None else None
+    if frames is None:
+        parent = by_id.get(str(row.get("parent_clip_id") or ""))
+        if parent is None:
+            raise KeyError(f"clip {row['clip_id']} has no frames and no parent clip with frames")
+        with np.load(root / str(parent["path"]), allow_pickle=False) as clip:
+            frames, reference = np.asarray(clip["frames"]), np.asarray(clip["reference"])
+    if pose.ndim != 3 or pose.shape[1:] != (33, 4):
+        raise ValueError(f"pose shape {pose.shape}, expected [T, 33, 4]")
+    n = min(len(pose), len(frames))
+    if n == 0:
+        raise ValueError("clip has no frames")
+    idx = frame_indices(n, frames_per_clip)
+    target = resize_square(frames[idx], resolution)
+    ref = np.repeat(resize_square(reference[None], resolution), len(idx), axis=0)
+    return Triples(ref, render_pose_maps(pose[idx], resolution), target)
+
+
+def read_manifest(path: str | Path) -> list[dict]:
+    """Manifest parquet -> list of row dicts (pandas is imported here only; the GPU path never calls this)."""
+    import pandas as pd
+
+    from safealign.errors import InputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: pose manifest not found (run the curate_poses stage first)")
+    frame = pd.read_parquet(path)
+    required = {"clip_id", "path", "label", "category", "split", "parent_clip_id"}
+    missing = required - set(frame.columns)
+    if missing:
+        raise InputError(f"{path}: manifest lacks column(s) {', '.join(sorted(missing))}")
+    return frame.to_dict("records")
+
+
+def select(rows: list[Mapping], split: str, labels: Iterable[str] = (), category: str | None = None) -> list:
+    """Rows of ``split`` with a label in ``labels`` (any when empty) and ``category`` (any when None)."""
+    labels = set(labels)
+    return [r for r in rows if r["split"] == split and (not labels or r["label"] in labels)
+            and (category is None or r["category"] == category)]
+
+
+def originals(rows: list[Mapping]) -> list:
+    """Rows that are not augmented copies (their perturbed poses no longer match the parent's frames)."""
+    return [r for r in rows if not str(r.get("parent_clip_id") or "")]
+
+
+def save_triples(path: str | Path, sets: Mapping[str, Triples]) -> None:
+    """Write named Triples to one safetensors file (keys ``<name>.reference|pose|target``; no metadata, so
+    identical content gives identical bytes and DVC keeps downstream stages cached)."""
+    from safetensors.numpy import save_file
+
+    tensors = {f"{name}.{k}": np.ascontiguousarray(getattr(t, k))
+               for name, t in sets.items() for k in ("reference", "pose", "target")}
+    save_file(tensors, str(path))
+
+
+def load_triples(path: str | Path) -> dict[str, Triples]:
+    """Inverse of ``save_triples``."""
+    from safetensors.numpy import load_file
+
+    tensors = load_file(str(path))
+    names = sorted({k.rsplit(".", 1)[0] for k in tensors})
+    return {n: Triples(*(tensors[f"{n}.{k}"] for k in ("reference", "pose", "target"))) for n in names}

@@ -1,0 +1,84 @@
+"""Tensor conventions and the training objective (poseguard.md 2.2): v-prediction with min-SNR weighting.
+
+Frames and references are uint8 RGB [B, H, W, 3] on disk; the model sees [-1, 1] (frames) and [0, 1] (pose
+maps), channels first, like Moore's dataset code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from safealign.generation.device import autocast
+from safealign.generation.model import PoseGuidedGenerator
+
+
+def to_signed(images: np.ndarray, device: torch.device) -> torch.Tensor:
+    """uint8 [B, H, W, 3] -> float [B, 3, H, W] in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(images)).to(device).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+
+def to_unit(images: np.ndarray, device: torch.device) -> torch.Tensor:
+    """uint8 [B, H, W, 3] -> float [B, 3, H, W] in [0, 1] (pose maps)."""
+    return torch.from_numpy(np.ascontiguousarray(images)).to(device).permute(0, 3, 1, 2).float() / 255.0
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """float [B, 3, H, W] in [-1, 1] -> uint8 [B, H, W, 3]."""
+    return ((images.float().clamp(-1, 1) + 1.0) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """Knobs of the diffusion loss (params.yaml ``pretrain_generator.loss``)."""
+
+    min_snr_gamma: float = 5.0
+    ref_drop_prob: float = 0.1
+    noise_offset: float = 0.05
+
+
+def per_sample_loss(model: PoseGuidedGenerator, target: np.ndarray, reference: np.ndarray, pose: np.ndarray,
+                    generator: torch.Generator, loss: LossConfig, scheduler=None) -> torch.Tensor:
+    """Weighted diffusion loss per sample [B] for a batch of uint8 (target, reference, pose map) triples.
+
+    The same loss serves both PoseGuard objectives: the caller passes the true frame (fidelity) or the
+    degraded frame (safety) as ``target``. Randomness comes only from ``generator``, so a resumed run is
+    bit-identical.
+    """
+    device = model.device
+    scheduler = scheduler or model.train_scheduler()
+    x0 = to_signed(target, device)
+    ref = to_signed(reference, device)
+    pose_t = to_unit(pose, device)
+    b = x0.shape[0]
+    noise = torch.randn(x0.shape, generator=generator).to(device)
+    if loss.noise_offset:
+        offset = torch.randn((b, x0.shape[1], 1, 1), generator=generator).to(device)
+        noise = noise + loss.noise_offset * offset
+    t = torch.randint(0, scheduler.config.num_train_timesteps, (b,), generator=generator).to(device)
+    if loss.ref_drop_prob:
+        # Dropped reference = zeros (mid-gray): trains the unconditional branch too (2.2, CFG convention).
+        keep = (torch.rand(b, generator=generator) >= loss.ref_drop_prob).to(device).float().view(b, 1, 1, 1)
+        ref = ref * keep
+    noisy = scheduler.add_noise(x0, noise, t)
+    if model.prediction_type == "v_prediction":
+        goal = scheduler.get_velocity(x0, noise, t)
+    else:
+        goal = noise
+    with autocast(device):
+        pred = model(noisy, t, ref, pose_t)
+    err = ((pred.float() - goal) ** 2).mean(dim=(1, 2, 3))
+    return err * snr_weight(scheduler, t, loss.min_snr_gamma, model.prediction_type)
+
+
+def snr_weight(scheduler, t: torch.Tensor, gamma: float, prediction_type: str) -> torch.Tensor:
+    """min-SNR weighting (Hang et al.; Moore uses gamma = 5): min(SNR, g)/SNR, +1 in both for v-prediction."""
+    alphas = scheduler.alphas_cumprod.to(t.device)[t]
+    snr = alphas / (1.0 - alphas).clamp(min=1e-8)
+    if gamma <= 0:
+        return torch.ones_like(snr)
+    if prediction_type == "v_prediction":
+        return torch.clamp(snr + 1.0, max=gamma) / (snr + 1.0)
+    return torch.clamp(snr, max=gamma) / snr.clamp(min=1e-8)

@@ -1,0 +1,118 @@
+"""PoseGuard adapters with peft: LoRA on the UNet attention projections (+ optionally the PoseGuider),
+peft-format save/load, and weighted fusion of per-category adapters (poseguard.md D6-D9).
+
+Adapters are saved as ``adapter_config.json`` + ``adapter_model.safetensors`` (what
+``PeftModel.from_pretrained`` reads); module names are those of ``PoseGuidedGenerator``
+(``unet.<...>.to_q``, ``pose_guider.conv_out``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dict
+from safetensors.torch import save_file
+
+from safealign.errors import ConfigError, InputError
+from safealign.generation.model import PoseGuidedGenerator
+
+ATTENTION_TARGETS = ("to_q", "to_k", "to_v", "to_out.0")
+ADAPTER_CONFIG = "adapter_config.json"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+COMBINATIONS = ("cat", "linear", "ties")
+
+
+def adapter_name(category: str) -> str:
+    """peft adapter name of a category (prefixed: names that are substrings of 'lora_' break peft)."""
+    return f"guard_{category}"
+
+
+def pose_guider_targets(model: PoseGuidedGenerator) -> list[str]:
+    """Full names of the PoseGuider convolutions (exact names, so the UNet's own conv_in is not matched)."""
+    convs = model.pose_guider.named_modules()
+    return [f"pose_guider.{n}" for n, m in convs if isinstance(m, torch.nn.Conv2d)]
+
+
+def lora_config(model: PoseGuidedGenerator, rank: int, alpha: float, targets: Sequence[str],
+                include_pose_guider: bool) -> LoraConfig:
+    """LoraConfig for the generator: attention projections, plus the PoseGuider convs on request."""
+    modules = list(targets) + (pose_guider_targets(model) if include_pose_guider else [])
+    return LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules=modules, bias="none",
+                      init_lora_weights=True)
+
+
+def attach_lora(model: PoseGuidedGenerator, config: LoraConfig, name: str,
+                base_dir: str | Path | None = None) -> PeftModel:
+    """Freeze the generator and wrap it with one trainable LoRA adapter ``name``.
+
+    ``base_dir`` is recorded as the adapter's ``base_model_name_or_path`` (provenance; ``load_generator``
+    follows it when given an adapter directory alone).
+    """
+    model.requires_grad_(False)
+    peft_model = get_peft_model(model, config, adapter_name=name)
+    if base_dir is not None:
+        peft_model.peft_config[name].base_model_name_or_path = str(Path(base_dir).resolve())
+    return peft_model
+
+
+def save_adapter(peft_model: PeftModel, name: str, directory: str | Path) -> Path:
+    """Write adapter ``name`` in peft format into ``directory`` (adapter weights only)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    config = peft_model.peft_config[name]
+    state = get_peft_model_state_dict(peft_model, adapter_name=name, save_embedding_layers=False)
+    save_file({k: v.detach().contiguous().cpu() for k, v in state.items()}, str(directory / ADAPTER_WEIGHTS))
+    config.save_pretrained(str(directory))
+    return directory
+
+
+def load_adapters(model: PoseGuidedGenerator, adapters: dict[str, str | Path]) -> PeftModel:
+    """Wrap ``model`` with the peft adapters ``{name: dir}`` (all loaded, the first one active)."""
+    if not adapters:
+        raise ConfigError("no adapters to load")
+    peft_model = None
+    for name, directory in adapters.items():
+        directory = Path(directory)
+        if not (directory / ADAPTER_CONFIG).is_file() or not (directory / ADAPTER_WEIGHTS).is_file():
+            raise InputError(f"{directory}: not a peft adapter directory "
+                             f"({ADAPTER_CONFIG} + {ADAPTER_WEIGHTS})")
+        if peft_model is None:
+            peft_model = PeftModel.from_pretrained(model, str(directory), adapter_name=name)
+        else:
+            peft_model.load_adapter(str(directory), adapter_name=name)
+    peft_model.eval()
+    return peft_model
+
+
+def fuse_adapters(peft_model: PeftModel, names: Sequence[str], weights: Sequence[float], combination: str,
+                  density: float, fused_name: str = "fused") -> str:
+    """Add adapter ``fused_name`` = weighted combination of ``names`` and make it the active one.
+
+    ``cat`` is the exact sum of the weight deltas, sum_i w_i * scale_i * B_i A_i (D9); ``linear`` mixes A and
+    B separately (not the delta sum, peft#643); ``ties`` trims to ``density`` and elects signs.
+    """
+    if combination not in COMBINATIONS:
+        raise ConfigError(f"fuse_guard.combination: expected one of {', '.join(COMBINATIONS)}, "
+                          f"received {combination!r}")
+    kwargs = {"density": density} if combination == "ties" else {}
+    if len(names) == 1 and combination == "cat":
+        kwargs = {}
+    peft_model.add_weighted_adapter(list(names), list(weights), adapter_name=fused_name,
+                                    combination_type=combination, **kwargs)
+    peft_model.set_adapter(fused_name)
+    return fused_name
+
+
+def merged_generator(peft_model: PeftModel) -> PoseGuidedGenerator:
+    """Fold the active adapter into the weights: a plain generator with the base's inference cost."""
+    return peft_model.merge_and_unload()
+
+
+def adapter_summary(directory: str | Path) -> dict:
+    """rank, alpha and targets of a saved adapter (for metrics and registry tags)."""
+    cfg = json.loads((Path(directory) / ADAPTER_CONFIG).read_text(encoding="utf-8"))
+    return {"r": cfg.get("r"), "lora_alpha": cfg.get("lora_alpha"),
+            "target_modules": sorted(cfg.get("target_modules") or [])}

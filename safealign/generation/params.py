@@ -1,0 +1,93 @@
+"""params.yaml sections of the generator branch: pretrain_generator, train_guard, fuse_guard."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from safealign.config.base import Section
+
+
+class GeneratorArchParams(Section):
+    """Architecture of the builtin generator (see safealign/generation/model.py)."""
+
+    patch_size: Literal[1, 2]
+    block_out_channels: list[int] = Field(min_length=1)
+    layers_per_block: int = Field(ge=1)
+    attention_levels: list[bool] = Field(min_length=1)
+    pose_guider_channels: list[int] = Field(min_length=1)
+    prediction_type: Literal["v_prediction", "epsilon"]
+    train_timesteps: int = Field(ge=10)
+
+
+class LossParams(Section):
+    """Diffusion loss knobs shared by pretraining and the guard (poseguard.md 2.2)."""
+
+    min_snr_gamma: float = Field(ge=0)
+    ref_drop_prob: float = Field(ge=0, le=1)
+    noise_offset: float = Field(ge=0)
+
+
+class PretrainGeneratorParams(Section):
+    """Train the unaligned base generator, or adopt an existing one."""
+
+    base: str
+    model: GeneratorArchParams
+    loss: LossParams
+    steps: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    lr: float = Field(gt=0)
+    warmup_steps: int = Field(ge=0)
+    frames_per_clip: int = Field(ge=1)
+    checkpoint_every: int = Field(ge=1)
+    checkpoint_dir: str
+    preview_steps: int = Field(ge=1)
+    torch_threads: int = Field(ge=0)
+
+
+class TrainGuardParams(Section):
+    """Dual-objective LoRA per unsafe category (poseguard.md D2-D7)."""
+
+    rank: int = Field(ge=1)
+    alpha: float = Field(gt=0)
+    target_modules: list[str] = Field(min_length=1)
+    pose_guider_lora: bool
+    steps: int = Field(ge=1)
+    batch_size: int = Field(ge=2)
+    lr: float = Field(gt=0)
+    lam: float = Field(ge=0)
+    degrade: Literal["mosaic", "blur", "gray", "noise"]
+    degrade_strength: float | None = Field(default=None, ge=0)
+    frames_per_clip: int = Field(ge=1)
+    ambiguity_quantile: float = Field(ge=0, lt=1)
+    check_steps: int = Field(ge=1)
+    check_clips: int = Field(ge=1)
+
+
+class FuseGuardParams(Section):
+    """Combination of the per-category adapters (poseguard.md D9)."""
+
+    combination: Literal["cat", "linear", "ties"]
+    weights: dict[str, float]
+    density: float = Field(gt=0, le=1)
+
+
+def generator_config(arch: GeneratorArchParams, resolution: int):
+    """params -> ``GeneratorConfig`` (lazy import: params.yaml validation must not import diffusers)."""
+    from safealign.generation.model import GeneratorConfig
+
+    return GeneratorConfig(resolution=resolution, patch_size=arch.patch_size,
+                           block_out_channels=tuple(arch.block_out_channels),
+                           layers_per_block=arch.layers_per_block,
+                           attention_levels=tuple(arch.attention_levels),
+                           pose_guider_channels=tuple(arch.pose_guider_channels),
+                           prediction_type=arch.prediction_type, train_timesteps=arch.train_timesteps)
+
+
+def loss_config(loss: LossParams):
+    """params -> ``LossConfig``."""
+    from safealign.generation.diffusion import LossConfig
+
+    return LossConfig(min_snr_gamma=loss.min_snr_gamma, ref_drop_prob=loss.ref_drop_prob,
+                      noise_offset=loss.noise_offset)

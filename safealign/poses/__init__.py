@@ -1,0 +1,1 @@
+"""Pose data: skeleton layouts, conversion, rendering, OpenPose JSON, extraction, motions and curation."""

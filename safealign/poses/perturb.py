@@ -1,0 +1,203 @@
+"""Pose perturbations, vectorised over [N, T, 33, 4] (or one clip [T, 33, 4]): augmentation and robustness grid.
+
+Spatial levels are in pixels or fractions of a 512-px-wide frame (../shared/docs/poseguard.md section 2.4),
+converted to normalised coordinates with the frame's aspect ratio, so a rotation is a true rotation on screen.
+Missing landmarks (NaN) stay missing; perturbations never invent points.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from safealign.poses import topology as tp
+
+REF_WIDTH = 512
+FAMILIES = ("jitter", "rotate", "scale", "translate", "translate_x", "translate_y", "speed", "offset", "drop",
+            "part_dropout")
+PARTS: dict[str, tuple[int, ...]] = {
+    "hands": tp.MP33_HANDS,
+    "face": tp.MP33_FACE,
+    "both": tuple(sorted(tp.MP33_HANDS + tp.MP33_FACE)),
+}
+
+# The robustness grid, one factor at a time: (family, level).
+PERTURBATION_GRID: tuple[tuple[str, float | str], ...] = (
+    *(("jitter", s) for s in (1.0, 2.0, 4.0, 8.0)),
+    *(("rotate", d) for d in (-15.0, -10.0, -5.0, 5.0, 10.0, 15.0)),
+    *(("scale", f) for f in (0.9, 1.1)),
+    *(("translate_x", f) for f in (-0.1, -0.05, 0.05, 0.1)),
+    *(("translate_y", f) for f in (-0.1, -0.05, 0.05, 0.1)),
+    *(("speed", f) for f in (0.8, 1.25)),
+    *(("offset", k) for k in (4.0, 8.0)),
+    *(("drop", f) for f in (0.1, 0.25)),
+    *(("part_dropout", p) for p in ("hands", "face", "both")),
+)
+
+
+def perturb(poses: np.ndarray, family: str, level: float | str | Sequence[float] | np.ndarray,
+            rng: np.random.Generator, aspect: float = 1.0) -> np.ndarray:
+    """A perturbed copy of ``poses`` ([N, T, 33, 4] or [T, 33, 4]); ``aspect`` = frame width / height.
+
+    Families: jitter (sigma px), rotate (deg, counter-clockwise on screen, about the pelvis centre), scale
+    (factor about the pelvis centre), translate ((dx, dy) fractions of the width), translate_x / translate_y
+    (one fraction), speed (factor; time resampled, the last frame held), offset (start later by k frames,
+    the last frame held), drop (fraction of frames replaced by the previous kept frame), part_dropout
+    (hands | face | both: those landmarks become missing). Numeric levels may also be arrays with one
+    value per clip (augmentation draws a strength per clip and still runs in one vectorised call).
+    """
+    single = poses.ndim == 3
+    # Temporal families gather into a new array; the others work in place on a copy.
+    x = np.asarray(poses[None] if single else poses, dtype=np.float32)
+    if family not in _GATHERING:
+        x = x.copy()
+    if x.ndim != 4 or x.shape[2:] != (tp.N_MP33, 4):
+        raise ValueError(f"perturb: expected [N, T, 33, 4] or [T, 33, 4], got {list(poses.shape)}")
+    if family not in FAMILIES:
+        raise ValueError(f"perturb: unknown family '{family}' (known: {', '.join(FAMILIES)})")
+    out = _APPLY[family](x, level, rng, aspect)
+    return out[0] if single else out
+
+
+def _pelvis(x: np.ndarray) -> np.ndarray:
+    return x[:, :, [tp.L_HIP, tp.R_HIP], :2].mean(axis=2, keepdims=True)
+
+
+def _per_clip(level: float | np.ndarray, n: int) -> np.ndarray:
+    """A scalar or one value per clip, as float32 [N, 1, 1, 1] for broadcasting over [N, T, 33, k]."""
+    arr = np.asarray(level, dtype=np.float32)
+    if arr.ndim and arr.shape != (n,):
+        raise ValueError(f"perturb: expected a scalar level or one per clip ({n}), got shape {list(arr.shape)}")
+    return np.broadcast_to(arr.reshape(-1, 1, 1, 1), (n, 1, 1, 1))
+
+
+def _jitter(x: np.ndarray, sigma: float | np.ndarray, rng: np.random.Generator, aspect: float) -> np.ndarray:
+    noise = rng.standard_normal(x.shape[:3] + (2,), dtype=np.float32) * (_per_clip(sigma, len(x)) / REF_WIDTH)
+    noise[..., 1] *= aspect
+    x[..., :2] += noise
+    return x
+
+
+def _similarity(x: np.ndarray, deg: float | np.ndarray, factor: float | np.ndarray, dx: float | np.ndarray,
+                dy: float | np.ndarray, aspect: float) -> np.ndarray:
+    """Rotate by ``deg`` and scale by ``factor`` about the pelvis centre, then shift by (dx, dy) widths; one pass."""
+    n = len(x)
+    centre = _pelvis(x)
+    a, f = np.radians(_per_clip(deg, n)), _per_clip(factor, n)
+    c, s = np.cos(a) * f, np.sin(a) * f
+    # In width units both axes have the same scale: y_w = y / aspect.
+    px, py = x[..., 0:1] - centre[..., 0:1], (x[..., 1:2] - centre[..., 1:2]) / aspect
+    # Image y points down, so counter-clockwise on screen is (x, y) -> (x c + y s, -x s + y c).
+    x[..., 0:1] = centre[..., 0:1] + px * c + py * s + _per_clip(dx, n)
+    x[..., 1:2] = centre[..., 1:2] + (py * c - px * s + _per_clip(dy, n)) * aspect
+    x[..., 2:3] *= f
+    return x
+
+
+def similarity_transform(poses: np.ndarray, deg: float | np.ndarray, factor: float | np.ndarray,
+                         dx: float | np.ndarray, dy: float | np.ndarray, aspect: float = 1.0,
+                         inplace: bool = False) -> np.ndarray:
+    """Rotation + scale (about the pelvis) + translation of [N, T, 33, 4] poses in one pass, levels per clip.
+
+    Equivalent to perturb's rotate, scale and translate applied in that order; augmentation uses it to
+    apply the three families at once (identity levels for clips that did not draw a family).
+    """
+    x = poses if inplace else np.array(poses, dtype=np.float32, copy=True)
+    return _similarity(x, deg, factor, dx, dy, aspect)
+
+
+def _rotate(x: np.ndarray, deg: float | np.ndarray, rng: np.random.Generator, aspect: float) -> np.ndarray:
+    return _similarity(x, deg, 1.0, 0.0, 0.0, aspect)
+
+
+def _scale(x: np.ndarray, factor: float | np.ndarray, rng: np.random.Generator, aspect: float) -> np.ndarray:
+    return _similarity(x, 0.0, factor, 0.0, 0.0, aspect)
+
+
+def _shift(x: np.ndarray, dx: float | np.ndarray, dy: float | np.ndarray, aspect: float) -> np.ndarray:
+    return _similarity(x, 0.0, 1.0, dx, dy, aspect)
+
+
+def _translate(x: np.ndarray, shift: Sequence[float], rng: np.random.Generator, aspect: float) -> np.ndarray:
+    dx, dy = (float(v) for v in shift)
+    return _shift(x, dx, dy, aspect)
+
+
+def resample(x: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """Frames of ``x`` [N, T, 33, 4] at fractional source times ``src`` [N, T] (linear, clamped to the clip)."""
+    n, t = x.shape[:2]
+    src = np.clip(src, 0, t - 1)
+    lo = np.floor(src).astype(np.int64)
+    hi = np.minimum(lo + 1, t - 1)
+    w = (src - lo).astype(np.float32)
+    out = x[np.arange(n)[:, None], lo]
+    # Integer times copy the frame (NaN-safe and bit-exact); only fractional ones are blended.
+    ci, ti = np.nonzero(w)
+    if len(ci):
+        wf = w[ci, ti][:, None, None]
+        out[ci, ti] = out[ci, ti] * (1 - wf) + x[ci, hi[ci, ti]] * wf
+    return out
+
+
+def time_map(family: str, level: float | np.ndarray, n: int, t: int, rng: np.random.Generator) -> np.ndarray:
+    """Source time [N, T] of every output frame for a temporal family (speed, offset or drop)."""
+    frames = np.arange(t, dtype=np.float64)[None, :]
+    value = np.asarray(_per_clip(level, n)[:, :, 0, 0], dtype=np.float64)       # [N, 1]
+    if family == "speed":
+        return np.clip(frames * value, 0, t - 1)
+    if family == "offset":
+        return np.clip(frames + np.round(value), 0, t - 1)
+    if family == "drop":
+        if t < 2:
+            return np.broadcast_to(frames, (n, t)).copy()
+        k = np.round(value * t)                                                 # frames to drop per clip
+        # The k frames with the smallest random keys are dropped (never the first, so there is one to hold).
+        rank = np.argsort(np.argsort(rng.random((n, t - 1)), axis=1), axis=1)
+        dropped = np.concatenate([np.zeros((n, 1), bool), rank < k], axis=1)
+        return np.maximum.accumulate(np.where(dropped, 0, np.arange(t)[None, :]), axis=1).astype(np.float64)
+    raise ValueError(f"time_map: '{family}' is not a temporal family (speed, offset, drop)")
+
+
+def compose_time_maps(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The time map of applying ``first`` and then ``second`` (``first`` read at ``second``'s times)."""
+    t = first.shape[1]
+    lo = np.floor(second).astype(np.int64)
+    hi = np.minimum(lo + 1, t - 1)
+    w = second - lo
+    return np.take_along_axis(first, lo, 1) * (1 - w) + np.take_along_axis(first, hi, 1) * w
+
+
+def _temporal(family: str):
+    def apply(x: np.ndarray, level: float | np.ndarray, rng: np.random.Generator, aspect: float) -> np.ndarray:
+        return resample(x, time_map(family, level, x.shape[0], x.shape[1], rng))
+    return apply
+
+
+def _part_dropout(x: np.ndarray, part: str, rng: np.random.Generator, aspect: float) -> np.ndarray:
+    if part not in PARTS:
+        raise ValueError(f"part_dropout: unknown part '{part}' (known: {', '.join(PARTS)})")
+    idx = list(PARTS[part])
+    x[:, :, idx, :3] = np.nan
+    x[:, :, idx, 3] = 0.0
+    return x
+
+
+_GATHERING = ("speed", "offset", "drop")
+_APPLY = {
+    "jitter": _jitter, "rotate": _rotate, "scale": _scale,
+    "translate": _translate,
+    "translate_x": lambda x, v, r, a: _shift(x, v, 0.0, a),
+    "translate_y": lambda x, v, r, a: _shift(x, 0.0, v, a),
+    "speed": _temporal("speed"), "offset": _temporal("offset"), "drop": _temporal("drop"),
+    "part_dropout": _part_dropout,
+}
+
+
+def level_label(family: str, level: float | str | Sequence[float]) -> str:
+    """Canonical text of a (family, level) pair as used in manifests, e.g. 'rotate:-5.0' or 'part_dropout:hands'."""
+    if isinstance(level, str):
+        return f"{family}:{level}"
+    if isinstance(level, (tuple, list)):
+        return f"{family}:" + ",".join(str(float(v)) for v in level)
+    return f"{family}:{float(level)}"

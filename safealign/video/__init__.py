@@ -1,0 +1,1 @@
+"""Video and image I/O and image grids."""

@@ -1,0 +1,70 @@
+"""Stage build_genderpair: the GenderPair benchmark prompts (GenderCARE §1).
+
+Command: ``python -m stages.build_genderpair``
+Params:  build_genderpair.{pair_sets, variants, cleaned, with_note, max_targets_per_type}, project.shared_data
+Inputs:  the builtin pair sets, or <project.shared_data>/<pair_sets>/group{1,2,3}_pairset.json
+Outputs: data/processed/genderpair/{dataset/ (HF save_to_disk), genderpair.parquet, pairs.parquet,
+targets.parquet};
+         metrics/genderpair_counts.json (counts per group/type/variant/config/source, spec check, cleaning
+         log); metrics/genderpair_criteria.json (the paper's six criteria); metrics/gx/genderpair.json (GX
+         suite).
+The GX suite failing stops the stage (exit 1) with the failed expectations named.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from safealign.stage import StageContext, run_stage
+
+OUT_DIR = Path("data/processed/genderpair")
+COUNTS = Path("metrics/genderpair_counts.json")
+CRITERIA = Path("metrics/genderpair_criteria.json")
+
+
+def _run(ctx: StageContext) -> dict:
+    from safealign.atomic import write_json
+    from safealign.bias.genderpair.build import write_genderpair
+    from safealign.bias.genderpair.construct import build_checked
+
+    p = ctx.section("build_genderpair")
+    shared = (ctx.root / ctx.params.project.shared_data).resolve()
+
+    if p.pair_sets != "builtin":
+        ctx.tracker.log_inputs([shared / p.pair_sets])
+    gp, criteria = build_checked(
+        p.pair_sets,
+        shared,
+        list(p.variants),
+        p.with_note,
+        p.cleaned,
+        p.max_targets_per_type,
+        gx_dir=ctx.root / "metrics/gx",
+    )
+    paths = write_genderpair(gp, ctx.root / OUT_DIR)
+    write_json(ctx.root / COUNTS, {**gp.counts, "cleaning_changes": gp.changes})
+    write_json(ctx.root / CRITERIA, criteria)
+    ctx.tracker.log_artifact(ctx.root / COUNTS)
+    ctx.tracker.log_artifact(ctx.root / CRITERIA)
+    print(
+        f"build_genderpair: {gp.counts['total']} prompts {gp.counts['per_group']} -> {paths['prompts']}; "
+        f"criteria {'all passed' if criteria['all_passed'] else 'NOT all passed'}; "
+        f"{len(gp.changes)} cleaning change(s)"
+    )
+    metrics = {f"prompts_{g}": n for g, n in gp.counts["per_group"].items()}
+    metrics.update(
+        prompts_total=gp.counts["total"],
+        cleaning_changes=len(gp.changes),
+        criteria_passed=sum(c["passed"] for k, c in criteria.items() if k != "all_passed"),
+    )
+    return metrics
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stage (see the module docstring)."""
+    return run_stage("build_genderpair", argv, _run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

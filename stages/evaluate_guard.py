@@ -1,0 +1,157 @@
+"""Stage evaluate_guard: base vs single-category adapters vs fused guard on held-out clips.
+
+Command: python -m stages.evaluate_guard
+Inputs:  data/processed/poses/{manifest.parquet, robustness.parquet, clips/}, models/generator/base,
+         models/guard/adapters/<category>, models/guard/fused,
+         data/interim/extracted/manifest.parquet (optional),
+         real pose render and reference image under project.shared_data (optional)
+Params:  evaluate_guard.*, guard.categories, guard.resolution, project.seed, project.device, gates
+Outputs: metrics/evaluate_guard.json (flat keys the gate reads),
+         metrics/plots/evaluate_guard/robustness_*.csv,
+         reports/poseguard.html (self-contained)
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from safealign.atomic import write_json
+from safealign.errors import InputError
+from safealign.stage import StageContext, run_stage
+
+METRICS = Path("metrics/evaluate_guard.json")
+PLOTS = Path("metrics/plots/evaluate_guard")
+REPORT = Path("reports/poseguard.html")
+GATED_MODEL = "poseguard-fused"
+
+
+def _read(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise InputError(f"{path} not found: run the curate_poses stage first")
+    return pd.read_parquet(path)
+
+
+def _run(ctx: StageContext) -> dict:
+    from safealign.evaluation.clips import ClipLoader, load_set
+    from safealign.evaluation.evaluate import EvalInputs, ModelSpec, run_models
+    from safealign.evaluation.outputs import gate_table, write_robustness_plots
+    from safealign.evaluation.real import real_inputs
+    from safealign.evaluation.report import build_report, example_grid, group_grids
+    from safealign.evaluation.sets import select_sets
+    from safealign.evaluation.summary import (
+        BASE,
+        FUSED,
+        adapter_name,
+        calibrate_rules,
+        fidelity_table,
+        mark_blocked,
+        robustness_table,
+        summarize,
+    )
+    from safealign.generation.device import set_threads
+    from safealign.generation.loading import load_generator
+    from safealign.generation.sampling import generate
+
+    sec, guard, project = ctx.section("evaluate_guard"), ctx.params.guard, ctx.params.project
+    set_threads(ctx.params.pretrain_generator.torch_threads)  # the one CPU-thread knob of generator stages
+    poses = Path(sec.poses_dir)
+    adapters = {c: Path(sec.adapters_dir) / c for c in guard.categories}
+    missing = [
+        str(p) for p in [Path(sec.base_model), Path(sec.fused_model), *adapters.values()] if not p.exists()
+    ]
+    if missing:
+        raise InputError(
+            f"models not found: {', '.join(missing)} (run pretrain_generator/train_guard/fuse_guard)"
+        )
+    manifest, robustness = _read(poses / "manifest.parquet"), _read(poses / "robustness.parquet")
+    sets = select_sets(
+        manifest, robustness, sec.max_clips_per_group, sec.max_robustness_clips_per_cell, project.seed
+    )
+    loader = ClipLoader(
+        ctx.root, pd.concat([manifest, robustness]), manifest, guard.resolution, sec.frames_per_clip
+    )
+    inputs, problems = EvalInputs(), []
+    for name in ("val", "test", "robustness"):
+        clips, meta, bad = load_set(loader, getattr(sets, name))
+        inputs.add(name, clips, meta)
+        problems += bad
+    fallback = inputs.clips["test"][0].reference if inputs.clips["test"] else None
+    real, real_meta, real_notes, bad = real_inputs(
+        ctx.root, (ctx.root / project.shared_data).resolve(), sec, guard.resolution, sets.train, fallback
+    )
+    inputs.add("real", real, real_meta)
+    problems += bad
+
+    specs = [ModelSpec(BASE, sec.base_model, None, ("val", "test", "robustness", "real"))]
+    specs += [ModelSpec(adapter_name(c), sec.base_model, p, ("val", "test")) for c, p in adapters.items()]
+    specs.append(ModelSpec(FUSED, sec.fused_model, None, ("val", "test", "robustness", "real")))
+    ctx.tracker.log_inputs([poses, sec.base_model, sec.fused_model, *adapters.values()])
+
+    scores, outputs = run_models(
+        specs,
+        inputs,
+        lambda s: load_generator(s.model, adapter=s.adapter, device=project.device),
+        generate,
+        project.seed,
+        sec.steps,
+        sec.clips_per_batch,
+        keep_outputs={"test": (BASE, FUSED), "real": (BASE, FUSED)},
+    )
+    rules = calibrate_rules(scores, sec.threshold_percentile, sec.threshold_margin)
+    scores = mark_blocked(scores, rules)
+    metrics = summarize(scores, guard.categories, rules, sec.robustness_mild)
+    metrics["threshold_rule"] = rules[FUSED].describe()
+    metrics["quarantined_clips"] = len(problems)
+
+    rob = robustness_table(scores)
+    write_robustness_plots(rob, guard.categories, PLOTS)
+    gate_rows, gate_lines, passed = gate_table(ctx.params.gates, GATED_MODEL, metrics)
+    n = sec.example_rows_per_group
+    grids = group_grids(
+        inputs.meta["test"],
+        inputs.clips["test"],
+        outputs.get(("test", BASE), []),
+        outputs.get(("test", FUSED), []),
+        ["benign", "near_miss", *guard.categories],
+        n,
+    )
+    if real and n:
+        grids["benign real motion (no ground truth: black cell)"] = example_grid(
+            real[:n], outputs[("real", BASE)][:n], outputs[("real", FUSED)][:n], [c.clip_id for c in real[:n]]
+        )
+    real_note = (
+        " ".join(real_notes) + f" Fused guard on {len(real)} real windows: mean SSIM to base "
+        f"{metrics['real_ssim_vs_base']:.3f}, false-block rate {metrics['real_false_block_rate']:.3f}."
+    )
+    report = build_report(
+        metrics,
+        fidelity_table(scores),
+        rob,
+        metrics["threshold_rule"],
+        gate_lines,
+        gate_rows,
+        passed,
+        grids,
+        real_note,
+        guard.categories,
+    )
+    for p in problems:
+        report.note(f"skipped clip {p['clip_id']} ({p['file']}): {p['reason']}")
+    write_json(METRICS, metrics)
+    report.write(REPORT)
+    ctx.tracker.log_artifact(REPORT)
+    ctx.tracker.log_artifact(METRICS)
+    print("\n".join(gate_lines))
+    return {k: v for k, v in metrics.items() if k != "threshold_rule"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the evaluate_guard stage."""
+    return run_stage("evaluate_guard", argv, _run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""Stage guard_data@<category>: the training and check triples of one category's guard, cached.
+
+Command:  python -m stages.guard_data --item <category>
+Inputs:   data/processed/poses/manifest.parquet + the clips it names (data/processed/poses/clips/,
+          data/interim/motions/clips/); params guard.resolution, train_guard.degrade,
+          train_guard.degrade_strength, train_guard.frames_per_clip, train_guard.ambiguity_quantile,
+          train_guard.check_clips.
+Outputs:  data/processed/guard/<category>.safetensors with four triple sets:
+          fidelity (train benign + near-miss -> true frames), safety (train unsafe clips of the category,
+          incl. their augmented copies -> degraded frames, poseguard.md 2.2; frames that look like benign
+          poses are left out, safealign/generation/ambiguity.py), check_benign / check_unsafe
+          (val clips -> true frames, for the held-out check of train_guard).
+          The file has no metadata and the fidelity part does not depend on the category list, so adding a
+          category leaves the other categories' files byte-identical and their train_guard stays cached.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from safealign.atomic import atomic_path
+from safealign.stage import StageContext, run_stage
+
+MANIFEST = Path("data/processed/poses/manifest.parquet")
+
+
+def _run(ctx: StageContext) -> dict:
+    from safealign.generation.device import set_threads
+
+    set_threads(ctx.params.pretrain_generator.torch_threads)
+    from safealign.errors import InputError
+    from safealign.generation import data
+    from safealign.generation.ambiguity import distinct_from_benign
+    from safealign.generation.degrade import degrade
+
+    cat, p, res = ctx.args.item, ctx.section("train_guard"), ctx.params.guard.resolution
+    if cat not in ctx.params.guard.categories:
+        raise InputError(f"--item {cat}: not one of guard.categories {ctx.params.guard.categories}")
+    rows = data.read_manifest(MANIFEST)
+    report = data.LoadReport()
+
+    def load(selected: list, frames: int) -> data.Triples:
+        return data.load_clip_triples(selected, ctx.root, res, frames, report)
+
+    fidelity = load(data.select(rows, "train", data.FIDELITY_LABELS), p.frames_per_clip)
+    unsafe = load(data.select(rows, "train", [data.UNSAFE_LABEL], cat), p.frames_per_clip)
+    check_benign = load(data.select(rows, "val", data.FIDELITY_LABELS)[: p.check_clips], 1)
+    check_unsafe = load(data.select(rows, "val", [data.UNSAFE_LABEL], cat)[: p.check_clips], 1)
+    if len(fidelity) == 0 or len(unsafe) == 0:
+        raise InputError(f"{MANIFEST}: category {cat!r} needs train clips labelled benign/near_miss and "
+                         f"unsafe (found {len(fidelity)} and {len(unsafe)} frames; skipped e.g. "
+                         f"{report.skipped[:1]})")
+    distinct = distinct_from_benign(unsafe.pose, fidelity.pose, p.ambiguity_quantile)
+    if not distinct.any():  # tiny data sets: nothing separates, so keep every frame rather than none
+        print(f"guard_data@{cat}: no unsafe frame is farther from benign poses than the "
+              f"{p.ambiguity_quantile} quantile; the filter is skipped", file=sys.stderr)
+        distinct[:] = True
+    unsafe = unsafe.take(np.nonzero(distinct)[0])
+    safety = unsafe.with_target(degrade(unsafe.target, p.degrade, p.degrade_strength))
+    out = Path("data/processed/guard") / f"{cat}.safetensors"
+    with atomic_path(out) as tmp:
+        data.save_triples(tmp, {"fidelity": fidelity, "safety": safety, "check_benign": check_benign,
+                                "check_unsafe": check_unsafe})
+    return {"fidelity_triples": len(fidelity), "safety_triples": len(safety),
+            "check_benign": len(check_benign), "check_unsafe": len(check_unsafe),
+            "ambiguous_unsafe_frames_dropped": int((~distinct).sum()), "skipped_clips": len(report.skipped)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_stage("guard_data", argv, _run, add_args=lambda p: p.add_argument("--item", required=True),
+                     section="train_guard")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

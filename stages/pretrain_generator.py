@@ -1,0 +1,120 @@
+"""Stage pretrain_generator: train the unaligned base generator, or adopt a given one.
+
+Command:  python -m stages.pretrain_generator [--params params.yaml]
+Inputs:   data/processed/generator_split.parquet + the clips it names (data/interim/motions/clips/):
+          train split, every category incl. unsafe, original clips only;
+          params pretrain_generator.*, guard.resolution, project.seed, project.device.
+          With pretrain_generator.base = <local generator dir> no training happens: the directory is
+          validated (loads, resolution matches) and copied.
+Outputs:  models/generator/base/ (generator directory), metrics/pretrain_generator.json,
+          reports/figures/pretrain_preview.png; models/generator/checkpoint/ (resume point, persisted).
+Registry: poseguard-base, alias candidate.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from safealign.atomic import atomic_dir, write_json
+from safealign.stage import StageContext, run_stage
+
+OUT = Path("models/generator/base")
+MANIFEST = Path("data/processed/generator_split.parquet")   # synthetic originals (curate_poses)
+METRICS = Path("metrics/pretrain_generator.json")
+PREVIEW = Path("reports/figures/pretrain_preview.png")
+
+
+def _adopt(ctx: StageContext, source: str) -> dict:
+    from safealign.errors import ConfigError
+    from safealign.generation.model import PoseGuidedGenerator
+
+    model = PoseGuidedGenerator.from_pretrained(source)
+    if model.resolution != ctx.params.guard.resolution:
+        raise ConfigError(f"pretrain_generator.base: {source} works at {model.resolution} px but "
+                          f"guard.resolution is {ctx.params.guard.resolution}")
+    with atomic_dir(OUT) as tmp:
+        shutil.copytree(source, tmp, dirs_exist_ok=True)
+    return {"trained": 0, **model.describe()}
+
+
+def _train(ctx: StageContext) -> dict:
+    import torch
+
+    from safealign.errors import InputError
+    from safealign.generation import data, training
+    from safealign.generation.device import resolve_device
+    from safealign.generation.params import generator_config, loss_config
+    from safealign.generation.pretrain import pose_following, pretrain
+    from safealign.generation.sampling import generate
+    from safealign.hashing import path_sha256
+    from safealign.video.grid import image_grid
+    from safealign.video.io import save_png
+
+    p, res, seed = ctx.section("pretrain_generator"), ctx.params.guard.resolution, ctx.params.project.seed
+    rows = data.read_manifest(MANIFEST)
+    report = data.LoadReport()
+    # Augmented copies are left out: their perturbed poses no longer match the parent's true frames.
+    train_rows, val_rows = (data.originals(data.select(rows, split)) for split in ("train", "val"))
+    train = data.load_clip_triples(train_rows, ctx.root, res, p.frames_per_clip, report)
+    val = data.load_clip_triples(val_rows, ctx.root, res, 1, report)
+    if len(train) == 0:
+        raise InputError(f"{MANIFEST}: no usable train clips ({len(report.skipped)} skipped, "
+                         f"e.g. {report.skipped[:1]})")
+    ctx.tracker.log_inputs([MANIFEST])
+    # What the weights depend on; `steps` is left out so that raising it continues a finished run.
+    trained_on = p.model_dump(exclude={"steps", "checkpoint_every", "preview_steps", "torch_threads"})
+    key = path_sha256(MANIFEST) + repr(trained_on) + str((res, seed))
+    loop = training.LoopConfig(p.steps, p.lr, seed, p.checkpoint_every, p.warmup_steps, key=key)
+    log_every = max(1, p.steps // 100)
+
+    def log(step: int, values: dict) -> None:
+        if step % log_every == 0:
+            ctx.tracker.log_metrics({"train_loss": values["loss"]}, step=step)
+
+    device = resolve_device(ctx.params.project.device)
+    cpu_start = time.process_time()
+    model, result = pretrain(train, generator_config(p.model, res), loss_config(p.loss), loop, p.batch_size,
+                             device, Path(p.checkpoint_dir), log)
+    train_cpu = time.process_time() - cpu_start
+    sample = val if len(val) >= 2 else train  # tiny data sets may lack a val split
+    check = pose_following(model, sample, p.preview_steps, seed)
+    with atomic_dir(OUT) as tmp:
+        model.save_pretrained(tmp)
+    n = min(6, len(sample))
+    out = generate(model, sample.reference[:n], sample.pose[:n], seed=seed, steps=p.preview_steps)
+    rows_ = [list(sample.reference[:n]), list(sample.pose[:n]), list(out), list(sample.target[:n])]
+    save_png(PREVIEW, image_grid(rows_, labels=["reference", "pose", "generated", "truth"]))
+    metrics = {"train_triples": len(train), "val_triples": len(val), "skipped_clips": len(report.skipped),
+               "steps": p.steps, "resumed_from": result.resumed_from,
+               "train_cpu_seconds": train_cpu,
+               "final_loss": training.smoothed(result.history, "loss"), "pose_check": check,
+               "device": str(device), "torch_threads": torch.get_num_threads(), "trained": 1,
+               **model.describe()}
+    return metrics
+
+
+def _run(ctx: StageContext) -> dict:
+    from safealign.generation.device import set_threads
+
+    set_threads(ctx.params.pretrain_generator.torch_threads)
+    from safealign.tracking.registry import register_model_dir
+
+    p = ctx.section("pretrain_generator")
+    metrics = _adopt(ctx, p.base) if p.base != "builtin" else _train(ctx)
+    write_json(METRICS, metrics)
+    ctx.tracker.log_artifact(METRICS)
+    if PREVIEW.exists() and metrics.get("trained"):
+        ctx.tracker.log_artifact(PREVIEW)
+    register_model_dir("poseguard-base", OUT, {"source": p.base, "resolution": ctx.params.guard.resolution})
+    return {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_stage("pretrain_generator", argv, _run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Generator library: save/load, determinism, degrade kinds, resumable loop, LoRA round trip and fusion."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from safealign.errors import ConfigError, InputError
+from safealign.generation import lora
+from safealign.generation.data import Triples, resize_square
+from safealign.generation.degrade import degrade
+from safealign.generation.diffusion import LossConfig, per_sample_loss
+from safealign.generation.loading import load_generator
+from safealign.generation.model import GeneratorConfig, PoseGuidedGenerator
+from safealign.generation.sampling import generate
+from safealign.generation.training import LoopConfig, run_training
+
+TINY = GeneratorConfig(resolution=16, patch_size=2, block_out_channels=(8, 16), layers_per_block=1,
+                       attention_levels=(False, True), pose_guider_channels=(8, 8))
+S = TINY.resolution
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny tensors on a shared 2-core box: one thread avoids OpenMP spin-waits (10x+ slower under load)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_model(seed: int = 0) -> PoseGuidedGenerator:
+    torch.manual_seed(seed)
+    model = PoseGuidedGenerator.build(TINY)
+    torch.nn.init.normal_(model.pose_guider.conv_out.weight, std=0.05)  # untrained zero-init hides the pose
+    return model.eval()
+
+
+def images(n: int = 3, seed: int = 0, size: int = S) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (n, size, size, 3), dtype=np.uint8)
+
+
+def randomize_adapter(model, name: str, seed: int) -> None:
+    gen = torch.Generator().manual_seed(seed)
+    for key, param in model.named_parameters():
+        if f".{name}." in key and "lora_" in key:
+            param.data = torch.randn(param.shape, generator=gen) * 0.05
+
+
+def test_save_load_round_trip_gives_identical_outputs(tmp_path):
+    model, ref, pose = tiny_model(), images(2, 1), images(2, 2)
+    model.save_pretrained(tmp_path / "gen")
+    loaded = PoseGuidedGenerator.from_pretrained(tmp_path / "gen")
+    assert (tmp_path / "gen" / "unet" / "diffusion_pytorch_model.safetensors").is_file()
+    expected = generate(model, ref, pose, seed=3, steps=3)
+    assert np.array_equal(generate(loaded, ref, pose, seed=3, steps=3), expected)
+    assert loaded.describe() == model.describe()
+
+
+def test_not_a_generator_directory_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="not a generator directory"):
+        PoseGuidedGenerator.from_pretrained(tmp_path)
+    with pytest.raises(InputError, match="no such directory"):
+        load_generator(tmp_path / "missing")
+
+
+def test_generate_is_deterministic_and_batch_independent():
+    model, ref, pose = tiny_model(), images(3, 1), images(3, 2)
+    a = generate(model, ref, pose, seed=5, steps=3)
+    assert a.dtype == np.uint8 and a.shape == ref.shape
+    assert np.array_equal(a, generate(model, ref, pose, seed=5, steps=3, batch_size=2))
+    assert not np.array_equal(a, generate(model, ref, pose, seed=6, steps=3))
+    with pytest.raises(ValueError, match="same shape"):
+        generate(model, ref, pose[:2], seed=5, steps=3)
+
+
+def test_pose_guider_changes_the_output():
+    model, ref = tiny_model(), images(2, 1)
+    a = generate(model, ref, images(2, 2), seed=1, steps=2)
+    b = generate(model, ref, images(2, 9), seed=1, steps=2)
+    assert not np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", ["mosaic", "blur", "gray", "noise"])
+def test_degrade_kinds_keep_shape_and_change_content(kind):
+    frames = images(2, 4, size=32)[None]  # extra leading axis: [..., H, W, 3]
+    out = degrade(frames, kind)
+    assert out.shape == frames.shape and out.dtype == np.uint8
+    assert not np.array_equal(out, frames)
+
+
+def test_degrade_semantics():
+    frames = images(1, 4, size=32)
+    mosaic = degrade(frames, "mosaic")  # block = 32/16 = 2 px
+    assert np.array_equal(mosaic[:, 0::2, 0::2], mosaic[:, 1::2, 1::2])
+    assert (degrade(frames, "gray") == 128).all()
+    assert degrade(frames, "blur").astype(float).std() < frames.astype(float).std()
+    assert np.array_equal(degrade(frames, "noise", seed=1), degrade(frames, "noise", seed=1))
+    with pytest.raises(ConfigError, match="mosaic"):
+        degrade(frames, "pixelate")
+    with pytest.raises(ValueError, match="uint8"):
+        degrade(frames.astype(np.float32), "mosaic")
+
+
+def test_resize_square_letterboxes():
+    tall = np.full((1, 40, 20, 3), 200, np.uint8)
+    out = resize_square(tall, 20)
+    assert out.shape == (1, 20, 20, 3)
+    assert out[0, 10, 0].max() < 60 and out[0, 10, 10].min() > 150
+
+
+def _loop(tmp_path, steps: int, callback=None, seed: int = 0):
+    model = tiny_model()
+    data = Triples(images(8, 1), images(8, 2), images(8, 3))
+    sched = model.train_scheduler()
+
+    def step(_s, rng, gen):
+        b = data.take(rng.integers(0, len(data), 2))
+        loss = per_sample_loss(model, b.target, b.reference, b.pose, gen, LossConfig(), sched)
+        return {"loss": loss.mean()}
+
+    cfg = LoopConfig(steps=steps, lr=1e-3, seed=seed, checkpoint_every=2, key="tiny")
+    result = run_training(model, model.parameters(), step, cfg, tmp_path, "t", callback)
+    return model, result
+
+
+def test_training_resumes_bit_identically_after_a_kill(tmp_path):
+    class Killed(Exception):
+        pass
+
+    def kill_at_3(step, _values):
+        if step == 3:
+            raise Killed
+
+    with pytest.raises(Killed):
+        _loop(tmp_path / "a", 5, kill_at_3)
+    resumed, result = _loop(tmp_path / "a", 5)
+    assert result.resumed_from == 2 and len(result.history) == 5
+    straight, _ = _loop(tmp_path / "b", 5)
+    for (k, v), w in zip(resumed.state_dict().items(), straight.state_dict().values()):
+        assert torch.equal(v, w), k
+
+
+def test_stale_checkpoint_is_not_resumed(tmp_path):
+    _loop(tmp_path, 2)
+    _, result = _loop(tmp_path, 4, seed=1)  # same key, longer run: resumes
+    assert result.resumed_from == 2
+    model = tiny_model()
+    cfg = LoopConfig(steps=1, lr=1e-3, seed=0, checkpoint_every=1, key="other")
+    res = run_training(model, model.parameters(), lambda *_: {"loss": model.unet.conv_in.weight.sum() * 0},
+                       cfg, tmp_path, "t")
+    assert res.resumed_from == 0
+
+
+def test_lora_adapter_round_trip_through_peft_and_load_generator(tmp_path):
+    base = tiny_model()
+    base.save_pretrained(tmp_path / "base")
+    ref, pose = images(2, 1), images(2, 2)
+    cfg = lora.lora_config(base, 4, 4, lora.ATTENTION_TARGETS, True)
+    peft_model = lora.attach_lora(base, cfg, "guard_x", tmp_path / "base")
+    trainable = [k for k, p in peft_model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in k for k in trainable)
+    assert any("pose_guider.conv_out" in k for k in trainable) and any("to_q" in k for k in trainable)
+    randomize_adapter(peft_model, "guard_x", 1)
+    expected = generate(peft_model, ref, pose, seed=2, steps=2)
+    lora.save_adapter(peft_model, "guard_x", tmp_path / "adapter")
+    assert lora.adapter_summary(tmp_path / "adapter")["r"] == 4
+    reloaded = lora.load_adapters(PoseGuidedGenerator.from_pretrained(tmp_path / "base"),
+                                  {"guard_x": tmp_path / "adapter"})
+    assert np.array_equal(generate(reloaded, ref, pose, seed=2, steps=2), expected)
+    merged = load_generator(tmp_path / "base", adapter=tmp_path / "adapter", device="cpu")
+    via_adapter_dir = load_generator(tmp_path / "adapter", device="cpu")  # base read from the adapter config
+    for model in (merged, via_adapter_dir):
+        assert np.abs(generate(model, ref, pose, seed=2, steps=2).astype(int) - expected).max() <= 1
+    with pytest.raises(InputError, match="not a peft adapter"):
+        lora.load_adapters(tiny_model(), {"guard_y": tmp_path / "base"})
+
+
+@pytest.mark.parametrize("combination", ["cat", "ties", "linear"])
+def test_fused_model_equals_base_plus_adapters(tmp_path, combination):
+    base = tiny_model()
+    cfg = lora.lora_config(base, 4, 4, lora.ATTENTION_TARGETS, False)
+    model = lora.attach_lora(base, cfg, "guard_a")
+    model.add_adapter("guard_b", cfg)
+    randomize_adapter(model, "guard_a", 1)
+    randomize_adapter(model, "guard_b", 2)
+    x, t = torch.randn(2, 3, S, S), torch.tensor([10, 500])
+    ref, pose = torch.randn(2, 3, S, S), torch.rand(2, 3, S, S)
+    with torch.no_grad():
+        model.base_model.set_adapter(["guard_a", "guard_b"])  # both active = exact sum of the deltas
+        both = model(x, t, ref, pose)
+        with model.disable_adapter():
+            plain = model(x, t, ref, pose)
+        name = lora.fuse_adapters(model, ["guard_a", "guard_b"], [1.0, 1.0], combination, density=0.5)
+        fused = model(x, t, ref, pose)
+        merged = lora.merged_generator(model)
+        assert not any("lora_" in k for k in merged.state_dict())
+        folded = merged(x, t, ref, pose)
+    assert name == "fused"
+    assert torch.allclose(fused, folded, atol=1e-5)
+    assert (both - plain).abs().max() > 1e-3
+    if combination == "cat":
+        assert torch.allclose(fused, both, atol=1e-5)
+
+
+def test_unknown_fusion_is_refused():
+    base = tiny_model()
+    model = lora.attach_lora(base, lora.lora_config(base, 2, 2, lora.ATTENTION_TARGETS, False), "guard_a")
+    with pytest.raises(ConfigError, match="combination"):
+        lora.fuse_adapters(model, ["guard_a"], [1.0], "svd-ish", 0.5)

@@ -1,0 +1,123 @@
+"""Stages pretrain_generator (kill + resume, adopt), guard_data, train_guard, fuse_guard on a tiny project."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+TINY_GENERATOR = {
+    "tracking.enabled": False,
+    "guard.resolution": 32,
+    "guard.categories": ["discriminatory", "sexual"],
+    "pretrain_generator.model.block_out_channels": [8, 16],
+    "pretrain_generator.model.attention_levels": [False, True],
+    "pretrain_generator.model.pose_guider_channels": [8, 8],
+    "pretrain_generator.steps": 4,
+    "pretrain_generator.batch_size": 2,
+    "pretrain_generator.warmup_steps": 1,
+    "pretrain_generator.frames_per_clip": 2,
+    "pretrain_generator.checkpoint_every": 2,
+    "pretrain_generator.preview_steps": 2,
+    "train_guard.steps": 3,
+    "train_guard.batch_size": 4,
+    "train_guard.frames_per_clip": 2,
+    "train_guard.check_steps": 2,
+    "train_guard.check_clips": 2,
+}
+
+
+@pytest.fixture
+def guard_project(make_project, tiny_pose_data):
+    """A tiny project holding P2's curated pose data and tiny generator params."""
+    root = make_project(TINY_GENERATOR)
+    for part in ("processed/poses", "interim/motions"):  # the manifest points into both
+        shutil.copytree(tiny_pose_data / "data" / part, root / "data" / part)
+    shutil.copy(tiny_pose_data / "data/processed/generator_split.parquet", root / "data/processed")
+    return root
+
+
+@pytest.mark.slow
+def test_guard_pipeline_end_to_end(guard_project, monkeypatch):
+    from safealign.generation import lora, training
+    from safealign.generation.loading import load_generator
+    from safealign.generation.model import PoseGuidedGenerator
+    from safealign.config import load_params
+    from stages import fuse_guard, guard_data, pretrain_generator, train_guard
+
+    class Killed(Exception):
+        pass
+
+    real = training.run_training
+
+    def killed_after_3(*args, **kwargs):
+        def kill(step, _values):
+            if step == 3:
+                raise Killed
+
+        return real(*args[:6], callback=kill)
+
+    monkeypatch.setattr(training, "run_training", killed_after_3)
+    with pytest.raises(Killed):
+        pretrain_generator.main([])
+    assert not (guard_project / "models/generator/base").exists()
+    monkeypatch.setattr(training, "run_training", real)
+    assert pretrain_generator.main([]) == 0
+    metrics = json.loads(Path("metrics/pretrain_generator.json").read_text())
+    assert metrics["resumed_from"] == 2 and metrics["train_triples"] > 0
+    assert set(metrics["pose_check"]) >= {"mse_true_pose", "mse_swapped_pose"}
+    assert Path("reports/figures/pretrain_preview.png").is_file()
+
+    for cat in ("discriminatory", "sexual"):
+        assert guard_data.main(["--item", cat]) == 0
+        assert train_guard.main(["--item", cat]) == 0
+        adapter = Path("models/guard/adapters") / cat
+        files = sorted(p.name for p in adapter.iterdir())
+        assert files == ["adapter_config.json", "adapter_model.safetensors"]
+        m = json.loads((Path("metrics/train_guard") / f"{cat}.json").read_text())
+        assert np.isfinite(m["final"]["fidelity"]) and np.isfinite(m["final"]["safety"])
+        p = load_params().train_guard
+        assert m["r"] == p.rank and set(p.target_modules) <= set(m["target_modules"])
+        assert m["ambiguous_unsafe_frames_dropped"] >= 0 if "ambiguous_unsafe_frames_dropped" in m else True
+    assert train_guard.main(["--item", "celebrity"]) == 1  # not prepared: one-line error, exit 1
+    assert guard_data.main(["--item", "unknown"]) == 1
+
+    assert fuse_guard.main([]) == 0
+    assert (Path("models/guard/fused_adapter") / "adapter_model.safetensors").is_file()
+    fused = load_generator("models/guard/fused", device="cpu")
+    both = lora.load_adapters(PoseGuidedGenerator.from_pretrained("models/generator/base"),
+                              {lora.adapter_name(c): Path("models/guard/adapters") / c
+                               for c in ("discriminatory", "sexual")})
+    both.base_model.set_adapter([lora.adapter_name(c) for c in ("discriminatory", "sexual")])
+    x, t = torch.randn(2, 3, 32, 32), torch.tensor([3, 700])
+    ref, pose = torch.randn(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(fused(x, t, ref, pose), both(x, t, ref, pose), atol=1e-4)
+    single = load_generator("models/generator/base", adapter="models/guard/adapters/sexual", device="cpu")
+    assert single.resolution == 32
+
+
+def test_adopting_a_given_base_and_refusing_a_bad_one(make_project, tmp_path):
+    import torch as _torch
+
+    from safealign.generation.model import GeneratorConfig, PoseGuidedGenerator
+    from stages import pretrain_generator
+
+    _torch.manual_seed(0)
+    PoseGuidedGenerator.build(GeneratorConfig(32, 2, (8, 16), 1, (False, True), (8, 8))).save_pretrained(
+        tmp_path / "given")
+    make_project({"tracking.enabled": False, "guard.resolution": 32,
+                  "pretrain_generator.base": str(tmp_path / "given")})
+    assert pretrain_generator.main([]) == 0
+    assert Path("models/generator/base/generator_config.json").is_file()
+    assert json.loads(Path("metrics/pretrain_generator.json").read_text())["trained"] == 0
+    make_project({"tracking.enabled": False, "guard.resolution": 64,
+                  "pretrain_generator.base": str(tmp_path / "given")}, subdir="p2")
+    assert pretrain_generator.main([]) == 2  # resolution mismatch is a config error
+    make_project({"tracking.enabled": False, "pretrain_generator.base": str(tmp_path / "nothing")},
+                 subdir="p3")
+    assert pretrain_generator.main([]) == 1
