@@ -36,3 +36,13 @@ def test_pose_only_flagged_clip_gets_seeded_synthetic_ground_truth():
     assert a["frames"].shape == (5, 32, 32, 3) and a["reference"].shape == (32, 32, 3)
     assert np.array_equal(a["frames"], b["frames"]) and not np.array_equal(a["frames"], c["frames"])
     assert a["frames"].std() > 0
+
+
+def test_generator_rows_parquet_bytes_do_not_depend_on_string_storage(tmp_path):
+    import pyarrow as pa
+
+    rows = split_by_subject(_rows("synthetic", ["s1", "s2", "s3"]), 0.0, 0.34, seed=1)
+    large = rows.astype({c: pd.ArrowDtype(pa.large_string()) for c in ("clip_id", "source", "split")})
+    generator_rows(rows).to_parquet(tmp_path / "a.parquet", index=False)
+    generator_rows(large).to_parquet(tmp_path / "b.parquet", index=False)
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()

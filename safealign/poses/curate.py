@@ -107,7 +107,11 @@ def split_by_subject(df: pd.DataFrame, val_fraction: float, test_fraction: float
 def generator_rows(manifest: pd.DataFrame) -> pd.DataFrame:
     """The rows the base generator trains and validates on: synthetic originals (no flagged, real or augmented)."""
     keep = (manifest["source"] == "synthetic") & (manifest["parent_clip_id"].astype(str) == "")
-    return manifest[keep].reset_index(drop=True)
+    rows = manifest[keep].reset_index(drop=True)
+    # Text columns as plain Python strings: after a concat with flagged rows pandas may hold them as Arrow
+    # large_string, which changes the parquet bytes (and DVC's hash) although the content is the same.
+    text = [c for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c])]
+    return rows.astype({c: object for c in text})
 
 
 @dataclass
