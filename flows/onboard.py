@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -74,14 +73,6 @@ def lock_entries(root: str | Path) -> dict:
     return (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("stages", {}) if path.is_file() else {}
 
 
-def interpreter_first_on_path() -> None:
-    """dvc.yaml commands say ``python``: make that this environment's interpreter for the DVC subprocesses
-    (a served flow run inherits the runner's PATH, which need not include the virtual environment)."""
-    bin_dir = str(Path(sys.executable).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != bin_dir:
-        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
-
-
 @task(name="wait-until-quiet")
 def wait_until_quiet(root: str, settle_seconds: float, max_rounds: int = 20) -> str:
     """Wait until data/flagged has not changed for ``settle_seconds`` (one run for a batch of flags)."""
@@ -125,7 +116,6 @@ def onboard(root: str = ".", only_if_changed: bool = False, settle_seconds: floa
 
     root = str(Path(root).resolve())
     logger = get_run_logger()
-    interpreter_first_on_path()
     params = load_params(Path(root) / "params.yaml")
     retries = params.orchestration.retries if retries is None else retries
     delay = params.orchestration.retry_delay_seconds if retry_delay_seconds is None else retry_delay_seconds
