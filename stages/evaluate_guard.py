@@ -1,6 +1,6 @@
 """Stage evaluate_guard: base vs single-category adapters vs fused guard on held-out clips.
 
-Command: python -m stages.evaluate_guard
+Command: python -m stages.evaluate_guard [--domain body|face]
 Inputs:  data/processed/poses/{manifest.parquet, robustness.parquet, clips/}, models/generator/base,
          models/guard/adapters/<category>, models/guard/fused,
          data/interim/extracted/manifest.parquet (optional),
@@ -9,6 +9,10 @@ Params:  evaluate_guard.*, guard.categories, guard.resolution, project.seed, pro
 Outputs: metrics/evaluate_guard.json (flat keys the gate reads),
          metrics/plots/evaluate_guard/robustness_*.csv,
          reports/poseguard.html (self-contained)
+Domain face: data/processed/faces, models/face/{generator/base,guard/adapters,guard/fused},
+         data/interim/faces_extracted -> metrics/face/evaluate_guard.json,
+         metrics/plots/evaluate_face_guard/, reports/faceguard.html; gated model faceguard-fused;
+         params with the ``face.evaluate_guard`` overrides (safealign/domains.py).
 """
 
 from __future__ import annotations
@@ -19,13 +23,11 @@ from pathlib import Path
 import pandas as pd
 
 from safealign.atomic import write_json
+from safealign.domains import add_domain_arg, get_domain
 from safealign.errors import InputError
 from safealign.stage import StageContext, run_stage
 
-METRICS = Path("metrics/evaluate_guard.json")
-PLOTS = Path("metrics/plots/evaluate_guard")
-REPORT = Path("reports/poseguard.html")
-GATED_MODEL = "poseguard-fused"
+TITLES = {"body": "PoseGuard evaluation", "face": "FaceGuard evaluation (facial-landmark variant, issue 9)"}
 
 
 def _read(path: Path) -> pd.DataFrame:
@@ -55,10 +57,13 @@ def _run(ctx: StageContext) -> dict:
     from safealign.generation.loading import load_generator
     from safealign.generation.sampling import generate
 
-    sec, guard, project = ctx.section("evaluate_guard"), ctx.params.guard, ctx.params.project
+    dom = get_domain(ctx.args.domain)
+    sec, project = dom.section(ctx.params, "evaluate_guard"), ctx.params.project
+    categories, resolution = dom.categories(ctx.params), dom.resolution(ctx.params)
+    gated_model = f"{dom.registry}-fused"
     set_threads(ctx.params.pretrain_generator.torch_threads)  # the one CPU-thread knob of generator stages
     poses = Path(sec.poses_dir)
-    adapters = {c: Path(sec.adapters_dir) / c for c in guard.categories}
+    adapters = {c: Path(sec.adapters_dir) / c for c in categories}
     missing = [
         str(p) for p in [Path(sec.base_model), Path(sec.fused_model), *adapters.values()] if not p.exists()
     ]
@@ -71,7 +76,7 @@ def _run(ctx: StageContext) -> dict:
         manifest, robustness, sec.max_clips_per_group, sec.max_robustness_clips_per_cell, project.seed
     )
     loader = ClipLoader(
-        ctx.root, pd.concat([manifest, robustness]), manifest, guard.resolution, sec.frames_per_clip
+        ctx.root, pd.concat([manifest, robustness]), manifest, resolution, sec.frames_per_clip
     )
     inputs, problems = EvalInputs(), []
     for name in ("val", "test", "robustness"):
@@ -80,7 +85,8 @@ def _run(ctx: StageContext) -> dict:
         problems += bad
     fallback = inputs.clips["test"][0].reference if inputs.clips["test"] else None
     real, real_meta, real_notes, bad = real_inputs(
-        ctx.root, (ctx.root / project.shared_data).resolve(), sec, guard.resolution, sets.train, fallback
+        ctx.root, (ctx.root / project.shared_data).resolve(), sec, resolution, sets.train, fallback,
+        dom.layout,
     )
     inputs.add("real", real, real_meta)
     problems += bad
@@ -102,20 +108,20 @@ def _run(ctx: StageContext) -> dict:
     )
     rules = calibrate_rules(scores, sec.threshold_percentile, sec.threshold_margin)
     scores = mark_blocked(scores, rules)
-    metrics = summarize(scores, guard.categories, rules, sec.robustness_mild)
+    metrics = summarize(scores, categories, rules, sec.robustness_mild)
     metrics["threshold_rule"] = rules[FUSED].describe()
     metrics["quarantined_clips"] = len(problems)
 
     rob = robustness_table(scores)
-    write_robustness_plots(rob, guard.categories, PLOTS)
-    gate_rows, gate_lines, passed = gate_table(ctx.params.gates, GATED_MODEL, metrics)
+    write_robustness_plots(rob, categories, dom.plots)
+    gate_rows, gate_lines, passed = gate_table(ctx.params.gates, gated_model, metrics)
     n = sec.example_rows_per_group
     grids = group_grids(
         inputs.meta["test"],
         inputs.clips["test"],
         outputs.get(("test", BASE), []),
         outputs.get(("test", FUSED), []),
-        ["benign", "near_miss", *guard.categories],
+        ["benign", "near_miss", *categories],
         n,
     )
     if real and n:
@@ -136,21 +142,24 @@ def _run(ctx: StageContext) -> dict:
         passed,
         grids,
         real_note,
-        guard.categories,
+        categories,
+        TITLES[dom.name],
+        gated_model,
     )
     for p in problems:
         report.note(f"skipped clip {p['clip_id']} ({p['file']}): {p['reason']}")
-    write_json(METRICS, metrics)
-    report.write(REPORT)
-    ctx.tracker.log_artifact(REPORT)
-    ctx.tracker.log_artifact(METRICS)
+    metrics_file = dom.metrics_file("evaluate_guard")
+    write_json(metrics_file, metrics)
+    report.write(dom.report)
+    ctx.tracker.log_artifact(dom.report)
+    ctx.tracker.log_artifact(metrics_file)
     print("\n".join(gate_lines))
     return {k: v for k, v in metrics.items() if k != "threshold_rule"}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the evaluate_guard stage."""
-    return run_stage("evaluate_guard", argv, _run)
+    return run_stage("evaluate_guard", argv, _run, add_args=add_domain_arg)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Stage guard_data@<category>: the training and check triples of one category's guard, cached.
 
-Command:  python -m stages.guard_data --item <category>
+Command:  python -m stages.guard_data --item <category> [--domain body|face]
 Inputs:   data/processed/poses/manifest.parquet + the clips it names (data/processed/poses/clips/,
           data/interim/motions/clips/); params guard.resolution, train_guard.degrade,
           train_guard.degrade_strength, train_guard.frames_per_clip, train_guard.ambiguity_quantile,
@@ -12,19 +12,19 @@ Outputs:  data/processed/guard/<category>.safetensors with four triple sets:
           (val clips -> true frames, for the held-out check of train_guard).
           The file has no metadata and the fidelity part does not depend on the category list, so adding a
           category leaves the other categories' files byte-identical and their train_guard stays cached.
+Domain face: data/processed/faces -> data/processed/face_guard/<category>.safetensors, face.categories,
+          face.resolution and the ``face.train_guard`` overrides (safealign/domains.py).
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 
 from safealign.atomic import atomic_path
+from safealign.domains import add_domain_arg, get_domain
 from safealign.stage import StageContext, run_stage
-
-MANIFEST = Path("data/processed/poses/manifest.parquet")
 
 
 def _run(ctx: StageContext) -> dict:
@@ -36,10 +36,12 @@ def _run(ctx: StageContext) -> dict:
     from safealign.generation.ambiguity import distinct_from_benign
     from safealign.generation.degrade import degrade
 
-    cat, p, res = ctx.args.item, ctx.section("train_guard"), ctx.params.guard.resolution
-    if cat not in ctx.params.guard.categories:
-        raise InputError(f"--item {cat}: not one of guard.categories {ctx.params.guard.categories}")
-    rows = data.read_manifest(MANIFEST)
+    dom = get_domain(ctx.args.domain)
+    cat, p, res = ctx.args.item, dom.section(ctx.params, "train_guard"), dom.resolution(ctx.params)
+    if cat not in dom.categories(ctx.params):
+        raise InputError(f"--item {cat}: not one of the {dom.name} categories {dom.categories(ctx.params)}")
+    manifest = dom.poses_dir / "manifest.parquet"
+    rows = data.read_manifest(manifest)
     report = data.LoadReport()
 
     def load(selected: list, frames: int) -> data.Triples:
@@ -50,7 +52,7 @@ def _run(ctx: StageContext) -> dict:
     check_benign = load(data.select(rows, "val", data.FIDELITY_LABELS)[: p.check_clips], 1)
     check_unsafe = load(data.select(rows, "val", [data.UNSAFE_LABEL], cat)[: p.check_clips], 1)
     if len(fidelity) == 0 or len(unsafe) == 0:
-        raise InputError(f"{MANIFEST}: category {cat!r} needs train clips labelled benign/near_miss and "
+        raise InputError(f"{manifest}: category {cat!r} needs train clips labelled benign/near_miss and "
                          f"unsafe (found {len(fidelity)} and {len(unsafe)} frames; skipped e.g. "
                          f"{report.skipped[:1]})")
     distinct = distinct_from_benign(unsafe.pose, fidelity.pose, p.ambiguity_quantile)
@@ -60,7 +62,7 @@ def _run(ctx: StageContext) -> dict:
         distinct[:] = True
     unsafe = unsafe.take(np.nonzero(distinct)[0])
     safety = unsafe.with_target(degrade(unsafe.target, p.degrade, p.degrade_strength))
-    out = Path("data/processed/guard") / f"{cat}.safetensors"
+    out = dom.guard_data / f"{cat}.safetensors"
     with atomic_path(out) as tmp:
         data.save_triples(tmp, {"fidelity": fidelity, "safety": safety, "check_benign": check_benign,
                                 "check_unsafe": check_unsafe})
@@ -70,8 +72,11 @@ def _run(ctx: StageContext) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_stage("guard_data", argv, _run, add_args=lambda p: p.add_argument("--item", required=True),
-                     section="train_guard")
+    def add_args(parser) -> None:
+        parser.add_argument("--item", required=True)
+        add_domain_arg(parser)
+
+    return run_stage("guard_data", argv, _run, add_args=add_args, section="train_guard")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Stage pretrain_generator: train the unaligned base generator, or adopt a given one.
 
-Command:  python -m stages.pretrain_generator [--params params.yaml]
+Command:  python -m stages.pretrain_generator [--params params.yaml] [--domain body|face]
 Inputs:   data/processed/generator_split.parquet + the clips it names (data/interim/motions/clips/):
           train split, every category incl. unsafe, original clips only;
           params pretrain_generator.*, guard.resolution, project.seed, project.device.
@@ -9,6 +9,9 @@ Inputs:   data/processed/generator_split.parquet + the clips it names (data/inte
 Outputs:  models/generator/base/ (generator directory), metrics/pretrain_generator.json,
           reports/figures/pretrain_preview.png; models/generator/checkpoint/ (resume point, persisted).
 Registry: poseguard-base, alias candidate.
+Domain face (issue 9): the same with the paths, layout, resolution and ``face.pretrain_generator``
+overrides of ``safealign.domains.FACE_DOMAIN`` (data/processed/face_generator_split.parquet ->
+models/face/generator/base, metrics/face/pretrain_generator.json; registry faceguard-base).
 """
 
 from __future__ import annotations
@@ -19,28 +22,24 @@ import time
 from pathlib import Path
 
 from safealign.atomic import atomic_dir, write_json
+from safealign.domains import Domain, add_domain_arg, get_domain
 from safealign.stage import StageContext, run_stage
 
-OUT = Path("models/generator/base")
-MANIFEST = Path("data/processed/generator_split.parquet")   # synthetic originals (curate_poses)
-METRICS = Path("metrics/pretrain_generator.json")
-PREVIEW = Path("reports/figures/pretrain_preview.png")
 
-
-def _adopt(ctx: StageContext, source: str) -> dict:
+def _adopt(ctx: StageContext, dom: Domain, source: str) -> dict:
     from safealign.errors import ConfigError
     from safealign.generation.model import PoseGuidedGenerator
 
     model = PoseGuidedGenerator.from_pretrained(source)
-    if model.resolution != ctx.params.guard.resolution:
+    if model.resolution != dom.resolution(ctx.params):
         raise ConfigError(f"pretrain_generator.base: {source} works at {model.resolution} px but "
-                          f"guard.resolution is {ctx.params.guard.resolution}")
-    with atomic_dir(OUT) as tmp:
+                          f"the {dom.name} resolution is {dom.resolution(ctx.params)}")
+    with atomic_dir(dom.base) as tmp:
         shutil.copytree(source, tmp, dirs_exist_ok=True)
     return {"trained": 0, **model.describe()}
 
 
-def _train(ctx: StageContext) -> dict:
+def _train(ctx: StageContext, dom: Domain) -> dict:
     import torch
 
     from safealign.errors import InputError
@@ -53,20 +52,21 @@ def _train(ctx: StageContext) -> dict:
     from safealign.video.grid import image_grid
     from safealign.video.io import save_png
 
-    p, res, seed = ctx.section("pretrain_generator"), ctx.params.guard.resolution, ctx.params.project.seed
-    rows = data.read_manifest(MANIFEST)
+    p, res = dom.section(ctx.params, "pretrain_generator"), dom.resolution(ctx.params)
+    seed = ctx.params.project.seed
+    rows = data.read_manifest(dom.generator_split)
     report = data.LoadReport()
     # Augmented copies are left out: their perturbed poses no longer match the parent's true frames.
     train_rows, val_rows = (data.originals(data.select(rows, split)) for split in ("train", "val"))
     train = data.load_clip_triples(train_rows, ctx.root, res, p.frames_per_clip, report)
     val = data.load_clip_triples(val_rows, ctx.root, res, 1, report)
     if len(train) == 0:
-        raise InputError(f"{MANIFEST}: no usable train clips ({len(report.skipped)} skipped, "
+        raise InputError(f"{dom.generator_split}: no usable train clips ({len(report.skipped)} skipped, "
                          f"e.g. {report.skipped[:1]})")
-    ctx.tracker.log_inputs([MANIFEST])
+    ctx.tracker.log_inputs([dom.generator_split])
     # What the weights depend on; `steps` is left out so that raising it continues a finished run.
     trained_on = p.model_dump(exclude={"steps", "checkpoint_every", "preview_steps", "torch_threads"})
-    key = path_sha256(MANIFEST) + repr(trained_on) + str((res, seed))
+    key = path_sha256(dom.generator_split) + repr(trained_on) + str((res, seed))
     loop = training.LoopConfig(p.steps, p.lr, seed, p.checkpoint_every, p.warmup_steps, key=key)
     log_every = max(1, p.steps // 100)
 
@@ -81,12 +81,12 @@ def _train(ctx: StageContext) -> dict:
     train_cpu = time.process_time() - cpu_start
     sample = val if len(val) >= 2 else train  # tiny data sets may lack a val split
     check = pose_following(model, sample, p.preview_steps, seed)
-    with atomic_dir(OUT) as tmp:
+    with atomic_dir(dom.base) as tmp:
         model.save_pretrained(tmp)
     n = min(6, len(sample))
     out = generate(model, sample.reference[:n], sample.pose[:n], seed=seed, steps=p.preview_steps)
     rows_ = [list(sample.reference[:n]), list(sample.pose[:n]), list(out), list(sample.target[:n])]
-    save_png(PREVIEW, image_grid(rows_, labels=["reference", "pose", "generated", "truth"]))
+    save_png(dom.preview, image_grid(rows_, labels=["reference", "pose", "generated", "truth"]))
     metrics = {"train_triples": len(train), "val_triples": len(val), "skipped_clips": len(report.skipped),
                "steps": p.steps, "resumed_from": result.resumed_from,
                "train_cpu_seconds": train_cpu,
@@ -102,18 +102,21 @@ def _run(ctx: StageContext) -> dict:
     set_threads(ctx.params.pretrain_generator.torch_threads)
     from safealign.tracking.registry import register_model_dir
 
-    p = ctx.section("pretrain_generator")
-    metrics = _adopt(ctx, p.base) if p.base != "builtin" else _train(ctx)
-    write_json(METRICS, metrics)
-    ctx.tracker.log_artifact(METRICS)
-    if PREVIEW.exists() and metrics.get("trained"):
-        ctx.tracker.log_artifact(PREVIEW)
-    register_model_dir("poseguard-base", OUT, {"source": p.base, "resolution": ctx.params.guard.resolution})
+    dom = get_domain(ctx.args.domain)
+    p = dom.section(ctx.params, "pretrain_generator")
+    metrics = _adopt(ctx, dom, p.base) if p.base != "builtin" else _train(ctx, dom)
+    metrics_file = dom.metrics_file("pretrain_generator")
+    write_json(metrics_file, metrics)
+    ctx.tracker.log_artifact(metrics_file)
+    if dom.preview.exists() and metrics.get("trained"):
+        ctx.tracker.log_artifact(dom.preview)
+    register_model_dir(f"{dom.registry}-base", dom.base,
+                       {"source": p.base, "resolution": dom.resolution(ctx.params), "domain": dom.name})
     return {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_stage("pretrain_generator", argv, _run)
+    return run_stage("pretrain_generator", argv, _run, add_args=add_domain_arg)
 
 
 if __name__ == "__main__":

@@ -1,23 +1,24 @@
 """Stage train_guard@<category>: dual-objective PoseGuard LoRA for one unsafe category.
 
-Command:  python -m stages.train_guard --item <category>
+Command:  python -m stages.train_guard --item <category> [--domain body|face]
 Inputs:   models/generator/base/, data/processed/guard/<category>.safetensors (stage guard_data);
           params train_guard.*, pretrain_generator.loss, project.seed, project.device.
 Outputs:  models/guard/adapters/<category>/ (peft adapter: adapter_config.json + adapter_model.safetensors),
           metrics/train_guard/<category>.json (final per-objective losses, held-out check base vs guarded).
 Registry: poseguard-adapter-<category>, alias candidate. MLflow curves: loss, fidelity, safety.
+Domain face: models/face/generator/base + data/processed/face_guard/<category>.safetensors ->
+          models/face/guard/adapters/<category>/, metrics/face/train_guard/<category>.json,
+          faceguard-adapter-<category>; params with the ``face.train_guard`` overrides (safealign/domains.py).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 from safealign.atomic import atomic_dir, write_json
+from safealign.domains import add_domain_arg, get_domain
 from safealign.stage import StageContext, run_stage
-
-BASE = Path("models/generator/base")
 
 
 def _run(ctx: StageContext) -> dict:
@@ -32,13 +33,14 @@ def _run(ctx: StageContext) -> dict:
     from safealign.generation.params import loss_config
     from safealign.tracking.registry import register_model_dir
 
-    cat, p, seed = ctx.args.item, ctx.section("train_guard"), ctx.params.project.seed
-    source = Path("data/processed/guard") / f"{cat}.safetensors"
+    dom = get_domain(ctx.args.domain)
+    cat, p, seed = ctx.args.item, dom.section(ctx.params, "train_guard"), ctx.params.project.seed
+    source = dom.guard_data / f"{cat}.safetensors"
     if not source.is_file():
-        raise InputError(f"{source}: missing (run guard_data@{cat} first)")
+        raise InputError(f"{source}: missing (run guard_data@{cat} --domain {dom.name} first)")
     sets = data.load_triples(source)
-    ctx.tracker.log_inputs([BASE, source])
-    base = load_generator(BASE, device=ctx.params.project.device)
+    ctx.tracker.log_inputs([dom.base, source])
+    base = load_generator(dom.base, device=ctx.params.project.device)
     cfg = guard.GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam)
     loop = training.LoopConfig(p.steps, p.lr, seed)
     log_every = max(1, p.steps // 50)
@@ -51,9 +53,9 @@ def _run(ctx: StageContext) -> dict:
     cpu_start = time.process_time()
     loss = loss_config(ctx.params.pretrain_generator.loss)
     model, result = guard.train_guard(base, sets["fidelity"], sets["safety"], name, cfg, loss, loop,
-                                      BASE.resolve(), log)
+                                      dom.base.resolve(), log)
     train_cpu = time.process_time() - cpu_start
-    out = Path("models/guard/adapters") / cat
+    out = dom.adapters / cat
     with atomic_dir(out) as tmp:
         save_adapter(model, name, tmp)
     check = guard.held_out_check(model, sets["check_benign"], sets["check_unsafe"],
@@ -65,15 +67,19 @@ def _run(ctx: StageContext) -> dict:
                "check": check,
                "trainable_params": sum(x.numel() for x in model.parameters() if x.requires_grad),
                **adapter_summary(out)}
-    write_json(Path("metrics/train_guard") / f"{cat}.json", metrics)
-    register_model_dir(f"poseguard-adapter-{cat}", out, {"category": cat, "r": p.rank, "alpha": p.alpha,
+    write_json(dom.metrics_file(f"train_guard/{cat}"), metrics)
+    register_model_dir(f"{dom.registry}-adapter-{cat}", out, {"category": cat, "r": p.rank, "alpha": p.alpha,
                                                          "lambda": p.lam, "degrade": p.degrade,
                                                          "targets": ",".join(metrics["target_modules"])})
     return {"final": metrics["final"], "check": check}
 
 
 def main(argv: list[str] | None = None) -> int:
-    return run_stage("train_guard", argv, _run, add_args=lambda p: p.add_argument("--item", required=True))
+    def add_args(parser) -> None:
+        parser.add_argument("--item", required=True)
+        add_domain_arg(parser)
+
+    return run_stage("train_guard", argv, _run, add_args=add_args)
 
 
 if __name__ == "__main__":

@@ -39,16 +39,22 @@ def _paths(entries: list) -> list[str]:
 
 
 def test_every_stage_module_is_the_command_of_exactly_one_stage():
+    """One dvc.yaml stage per module, except that the shared guard stages run once per ``--domain``."""
     modules = sorted(p.stem for p in (REPO / "stages").glob("*.py") if not p.stem.startswith("_"))
     uses = {m: [] for m in modules}
+    per_domain: dict[tuple[str, str], list[str]] = {}
     for name, body in _bodies().items():
         found = re.findall(r"python -m stages\.(\w+)", body["cmd"])
         assert len(found) == 1, f"stage {name}: cmd must run exactly one stages module: {body['cmd']}"
         assert found[0] in uses, f"stage {name} runs stages.{found[0]}, which does not exist"
         uses[found[0]].append(name)
+        domain = re.search(r"--domain (\w+)", body["cmd"])
+        per_domain.setdefault((found[0], domain.group(1) if domain else "body"), []).append(name)
         assert f"stages/{found[0]}.py" in _paths(body.get("deps")), f"stage {name} must depend on its module"
-    unused = {m: u for m, u in uses.items() if len(u) != 1}
-    assert not unused, f"each stages/ module must be used by exactly one dvc.yaml stage: {unused}"
+    unused = {m: u for m, u in uses.items() if not u}
+    assert not unused, f"each stages/ module must be used by a dvc.yaml stage: {unused}"
+    repeated = {k: v for k, v in per_domain.items() if len(v) != 1}
+    assert not repeated, f"each (stages/ module, --domain) must be one dvc.yaml stage: {repeated}"
 
 
 def test_params_named_by_stages_exist():

@@ -10,6 +10,7 @@ from safealign.poses.extract_params import ExtractPosesParams
 from safealign.poses.motions.params import SynthesizeMotionsParams
 from safealign.poses.curate_params import CuratePosesParams
 from safealign.evaluation.params import EvaluateGuardParams
+from safealign.faces.params import FaceParams
 from safealign.ops.params import OperationsParams
 from safealign.bias.genderpair.params import AugmentCounterfactualParams, BuildGenderpairParams
 from safealign.bias.lm.params import (AssessBiasParams, EvaluateDebiasParams, PretrainLmParams,
@@ -34,6 +35,7 @@ class Params(Section):
     pretrain_generator: PretrainGeneratorParams
     train_guard: TrainGuardParams
     fuse_guard: FuseGuardParams
+    face: FaceParams
     pretrain_lm: PretrainLmParams
     assess_bias: AssessBiasParams
     train_debias: TrainDebiasParams

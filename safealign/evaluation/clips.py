@@ -15,7 +15,7 @@ import pandas as pd
 from safealign.errors import InputError
 
 # Same frame sampling, letterboxing and pose rendering as the guard's training data (one place for each).
-from safealign.generation.data import frame_indices, render_pose_maps, resize_square
+from safealign.generation.data import frame_indices, layout_of, render_pose_maps, resize_square
 
 
 @dataclass
@@ -68,7 +68,7 @@ class ClipLoader:
         pose = own["pose"]
         idx = frame_indices(len(pose), self.frames_per_clip)
         size = self.resolution
-        maps = render_pose_maps(pose[idx], size)
+        maps = render_pose_maps(pose[idx], size, layout_of(row))
         target = None
         # Ground truth fits unperturbed poses only: a perturbed copy no longer matches its parent's frames.
         if "frames" in media and media is own:

@@ -54,6 +54,7 @@ def extracted_clips(
     max_frames: int,
     clip_frames: int,
     frames_per_clip: int,
+    layout: str = "mediapipe33",
 ) -> tuple[list[ClipInputs], list[dict]]:
     """Windows of the first ``max_frames`` extracted poses of each clip, as pose maps; unreadable clips come
     back as {clip_id, file, reason}."""
@@ -68,7 +69,7 @@ def extracted_clips(
             continue
         for i, win in enumerate(windows(len(pose), clip_frames)):
             idx = win[frame_indices(len(win), frames_per_clip)]
-            maps = render_pose_maps(pose[idx], resolution)
+            maps = render_pose_maps(pose[idx], resolution, layout)
             clips.append(ClipInputs(f"{row.clip_id}#w{i}", reference, maps, None))
     if not clips and not problems and len(manifest):
         raise InputError("extracted real poses: no window could be cut from the manifest's clips")
@@ -104,8 +105,10 @@ def real_inputs(
     resolution: int,
     train_rows: pd.DataFrame,
     fallback_reference: np.ndarray | None,
+    layout: str = "mediapipe33",
 ) -> tuple[list[ClipInputs], pd.DataFrame, list[str], list[dict]]:
-    """Every available real-pose clip, its metadata, notes for the report and unreadable inputs."""
+    """Every available real-pose clip (landmarks of ``layout``), its metadata, notes for the report and
+    unreadable inputs."""
     from safealign.evaluation.leakage import drop_trained
 
     notes: list[str] = []
@@ -126,7 +129,8 @@ def real_inputs(
         manifest = from_sources(pd.read_parquet(manifest_path), sec.real_extracted_sources)
         manifest, dropped = drop_trained(manifest, train_rows)
         got, problems = extracted_clips(
-            root, manifest, ref, resolution, sec.real_max_frames, sec.real_clip_frames, sec.frames_per_clip
+            root, manifest, ref, resolution, sec.real_max_frames, sec.real_clip_frames, sec.frames_per_clip,
+            layout,
         )
         clips += got
         metas.append(real_meta(got, "extracted"))
@@ -147,7 +151,7 @@ def real_inputs(
         notes.append(
             f"DWPose render {sec.real_pose_video}: first {sec.real_max_frames} frames -> {len(got)} windows"
         )
-    else:
+    elif sec.real_pose_video:
         notes.append(f"{video} absent: no DWPose render")
     meta = pd.concat(metas, ignore_index=True) if metas else real_meta([], "")
     return clips, meta, notes, problems

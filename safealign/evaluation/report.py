@@ -84,15 +84,18 @@ def build_report(
     grids: Mapping[str, np.ndarray],
     real_note: str,
     categories: Sequence[str],
+    title: str = "PoseGuard evaluation",
+    gated_model: str = "poseguard-fused",
 ) -> Report:
-    """Assemble the PoseGuard evaluation report (no I/O; call ``write`` on the result)."""
+    """Assemble the PoseGuard evaluation report (no I/O; call ``write`` on the result); ``title`` and
+    ``gated_model`` name the domain (the face variant: FaceGuard, faceguard-fused)."""
     r = Report(
-        "PoseGuard evaluation",
+        title,
         "base generator vs single-category adapters vs fused guard (poseguard.md sections 2.4, 2.5)",
     )
     r.section(
         "Gate",
-        "Thresholds from params.yaml `gates` for model poseguard-fused. "
+        f"Thresholds from params.yaml `gates` for model {gated_model}. "
         f"Verdict: {'PASS' if passed else 'FAIL'}.",
     )
     r.table(list(gate_rules), caption="gate rules and measured values", float_fmt="{:.4f}")

@@ -1,8 +1,8 @@
 """Manifest rows -> (reference, pose map, target) triples, and their safetensors cache.
 
 A ``Triples`` set holds uint8 arrays [N, H, W, 3] at the training resolution. Pose maps are rendered with the
-project renderer (``safealign.poses.render``, imported lazily: the GPU machine may lack cv2 extras). Clip
-files follow the pose contract: ``pose`` [T, 33, 4], ``frames`` [T, H, W, 3], ``reference`` [H, W, 3]; an
+renderer of the row's landmark layout (``safealign.layouts``, imported lazily: the GPU machine may lack cv2
+extras). Clip files follow the pose contract: ``pose`` [T, K, 4] (33 for bodies), ``frames`` [T, H, W, 3], ``reference`` [H, W, 3]; an
 augmented clip reads frames and reference from its parent's file (``parent_clip_id``).
 """
 
@@ -80,11 +80,18 @@ def resize_square(images: np.ndarray, size: int) -> np.ndarray:
     return x.round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
 
 
-def render_pose_maps(poses: np.ndarray, resolution: int) -> np.ndarray:
-    """MediaPipe-33 poses [T, 33, 4] (normalised x, y) -> OpenPose-convention maps uint8 [T, res, res, 3]."""
-    from safealign.poses.render import render_openpose_sequence
+def render_pose_maps(poses: np.ndarray, resolution: int, layout: str = "mediapipe33") -> np.ndarray:
+    """Landmarks [T, K, 4] of ``layout`` (normalised x, y) -> condition maps uint8 [T, res, res, 3]: the
+    OpenPose convention for MediaPipe-33 bodies, ``safealign.faces.render`` for the face layout."""
+    from safealign.layouts import get_layout
 
-    return render_openpose_sequence(np.asarray(poses, np.float32), resolution, resolution)
+    return get_layout(layout).render(poses, resolution, resolution)
+
+
+def layout_of(row: Mapping) -> str:
+    """The landmark layout of a manifest row (column ``layout``; body manifests predate it)."""
+    value = row.get("layout")
+    return str(value) if isinstance(value, str) and value else "mediapipe33"
 
 
 def frame_indices(n_frames: int, count: int) -> np.ndarray:
@@ -123,15 +130,13 @@ def _clip_triples(row: Mapping, by_id: Mapping[str, Mapping], root: Path, resolu
             raise KeyError(f"clip {row['clip_id']} has no frames and no parent clip with frames")
         with np.load(root / str(parent["path"]), allow_pickle=False) as clip:
             frames, reference = np.asarray(clip["frames"]), np.asarray(clip["reference"])
-    if pose.ndim != 3 or pose.shape[1:] != (33, 4):
-        raise ValueError(f"pose shape {pose.shape}, expected [T, 33, 4]")
     n = min(len(pose), len(frames))
     if n == 0:
         raise ValueError("clip has no frames")
     idx = frame_indices(n, frames_per_clip)
     target = resize_square(frames[idx], resolution)
     ref = np.repeat(resize_square(reference[None], resolution), len(idx), axis=0)
-    return Triples(ref, render_pose_maps(pose[idx], resolution), target)
+    return Triples(ref, render_pose_maps(pose[idx], resolution, layout_of(row)), target)
 
 
 def read_manifest(path: str | Path) -> list[dict]:

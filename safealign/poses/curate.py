@@ -78,18 +78,22 @@ def deduplicate(df: pd.DataFrame, poses: Poses, decimals: int) -> tuple[pd.DataF
     return df[keep].reset_index(drop=True), int((~keep).sum())
 
 
-def split_by_subject(df: pd.DataFrame, val_fraction: float, test_fraction: float, seed: int) -> pd.DataFrame:
+def split_by_subject(df: pd.DataFrame, val_fraction: float, test_fraction: float, seed: int,
+                     group_by: str | None = None) -> pd.DataFrame:
     """Assign train/val/test per subject, so no subject is in two splits.
 
     Extracted real clips (no ground truth to train on) all go to test. Subjects of every other source (and of
     every flagged category separately, so a new category gets training clips) are shuffled with ``seed`` and
     cut by the fractions; a group of >= 2 subjects always keeps one for training and one for test.
+    ``group_by`` names a column that defines the groups instead (faces: the subject's role ``stratum``).
     """
     df = df.copy()
     df["split"] = ""
     df.loc[df["source"] == "extracted", "split"] = "test"
     rest = df[df["source"] != "extracted"]
     group_key = rest["source"].where(rest["source"] != "flagged", "flagged:" + rest["category"])
+    if group_by is not None:
+        group_key = rest[group_by]
     for key, group in rest.groupby(group_key, sort=True):
         subjects = np.array(sorted(group["subject"].unique()))
         # One generator per group: a newly flagged category must not reshuffle the synthetic splits.

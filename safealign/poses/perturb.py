@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
+from safealign.layouts import BODY, Layout, get_layout
 from safealign.poses import topology as tp
 
 REF_WIDTH = 512
@@ -37,14 +38,14 @@ PERTURBATION_GRID: tuple[tuple[str, float | str], ...] = (
 
 
 def perturb(poses: np.ndarray, family: str, level: float | str | Sequence[float] | np.ndarray,
-            rng: np.random.Generator, aspect: float = 1.0) -> np.ndarray:
-    """A perturbed copy of ``poses`` ([N, T, 33, 4] or [T, 33, 4]); ``aspect`` = frame width / height.
+            rng: np.random.Generator, aspect: float = 1.0, layout: str = BODY) -> np.ndarray:
+    """A perturbed copy of ``poses`` ([N, T, K, 4] or [T, K, 4] in ``layout``); ``aspect`` = width / height.
 
     Families: jitter (sigma px), rotate (deg, counter-clockwise on screen, about the pelvis centre), scale
-    (factor about the pelvis centre), translate ((dx, dy) fractions of the width), translate_x / translate_y
+    (factor about the pelvis centre; the layout's centre for other layouts), translate ((dx, dy) fractions of the width), translate_x / translate_y
     (one fraction), speed (factor; time resampled, the last frame held), offset (start later by k frames,
     the last frame held), drop (fraction of frames replaced by the previous kept frame), part_dropout
-    (hands | face | both: those landmarks become missing). Numeric levels may also be arrays with one
+    (the layout's parts, for bodies hands | face | both: those landmarks become missing). Numeric levels may also be arrays with one
     value per clip (augmentation draws a strength per clip and still runs in one vectorised call).
     """
     single = poses.ndim == 3
@@ -52,16 +53,19 @@ def perturb(poses: np.ndarray, family: str, level: float | str | Sequence[float]
     x = np.asarray(poses[None] if single else poses, dtype=np.float32)
     if family not in _GATHERING:
         x = x.copy()
-    if x.ndim != 4 or x.shape[2:] != (tp.N_MP33, 4):
-        raise ValueError(f"perturb: expected [N, T, 33, 4] or [T, 33, 4], got {list(poses.shape)}")
+    lay = get_layout(layout)
+    if x.ndim != 4 or x.shape[2:] != (lay.n_points, 4):
+        raise ValueError(f"perturb: expected [N, T, {lay.n_points}, 4] or [T, {lay.n_points}, 4] ({layout}), "
+                         f"got {list(poses.shape)}")
     if family not in FAMILIES:
         raise ValueError(f"perturb: unknown family '{family}' (known: {', '.join(FAMILIES)})")
-    out = _APPLY[family](x, level, rng, aspect)
+    out = _APPLY[family](x, level, rng, aspect, lay)
     return out[0] if single else out
 
 
-def _pelvis(x: np.ndarray) -> np.ndarray:
-    return x[:, :, [tp.L_HIP, tp.R_HIP], :2].mean(axis=2, keepdims=True)
+def _centre(x: np.ndarray, lay: Layout) -> np.ndarray:
+    """Pelvis centre of a body ([L_HIP, R_HIP]); the layout's centre points otherwise."""
+    return x[:, :, list(lay.centre), :2].mean(axis=2, keepdims=True)
 
 
 def _per_clip(level: float | np.ndarray, n: int) -> np.ndarray:
@@ -72,7 +76,8 @@ def _per_clip(level: float | np.ndarray, n: int) -> np.ndarray:
     return np.broadcast_to(arr.reshape(-1, 1, 1, 1), (n, 1, 1, 1))
 
 
-def _jitter(x: np.ndarray, sigma: float | np.ndarray, rng: np.random.Generator, aspect: float) -> np.ndarray:
+def _jitter(x: np.ndarray, sigma: float | np.ndarray, rng: np.random.Generator, aspect: float,
+            lay: Layout) -> np.ndarray:
     noise = rng.standard_normal(x.shape[:3] + (2,), dtype=np.float32) * (_per_clip(sigma, len(x)) / REF_WIDTH)
     noise[..., 1] *= aspect
     x[..., :2] += noise
@@ -80,10 +85,10 @@ def _jitter(x: np.ndarray, sigma: float | np.ndarray, rng: np.random.Generator, 
 
 
 def _similarity(x: np.ndarray, deg: float | np.ndarray, factor: float | np.ndarray, dx: float | np.ndarray,
-                dy: float | np.ndarray, aspect: float) -> np.ndarray:
+                dy: float | np.ndarray, aspect: float, lay: Layout) -> np.ndarray:
     """Rotate by ``deg`` and scale by ``factor`` about the pelvis centre, then shift by (dx, dy) widths; one pass."""
     n = len(x)
-    centre = _pelvis(x)
+    centre = _centre(x, lay)
     a, f = np.radians(_per_clip(deg, n)), _per_clip(factor, n)
     c, s = np.cos(a) * f, np.sin(a) * f
     # In width units both axes have the same scale: y_w = y / aspect.
@@ -97,31 +102,35 @@ def _similarity(x: np.ndarray, deg: float | np.ndarray, factor: float | np.ndarr
 
 def similarity_transform(poses: np.ndarray, deg: float | np.ndarray, factor: float | np.ndarray,
                          dx: float | np.ndarray, dy: float | np.ndarray, aspect: float = 1.0,
-                         inplace: bool = False) -> np.ndarray:
+                         inplace: bool = False, layout: str = BODY) -> np.ndarray:
     """Rotation + scale (about the pelvis) + translation of [N, T, 33, 4] poses in one pass, levels per clip.
 
     Equivalent to perturb's rotate, scale and translate applied in that order; augmentation uses it to
     apply the three families at once (identity levels for clips that did not draw a family).
     """
     x = poses if inplace else np.array(poses, dtype=np.float32, copy=True)
-    return _similarity(x, deg, factor, dx, dy, aspect)
+    return _similarity(x, deg, factor, dx, dy, aspect, get_layout(layout))
 
 
-def _rotate(x: np.ndarray, deg: float | np.ndarray, rng: np.random.Generator, aspect: float) -> np.ndarray:
-    return _similarity(x, deg, 1.0, 0.0, 0.0, aspect)
+def _rotate(x: np.ndarray, deg: float | np.ndarray, rng: np.random.Generator, aspect: float,
+            lay: Layout) -> np.ndarray:
+    return _similarity(x, deg, 1.0, 0.0, 0.0, aspect, lay)
 
 
-def _scale(x: np.ndarray, factor: float | np.ndarray, rng: np.random.Generator, aspect: float) -> np.ndarray:
-    return _similarity(x, 0.0, factor, 0.0, 0.0, aspect)
+def _scale(x: np.ndarray, factor: float | np.ndarray, rng: np.random.Generator, aspect: float,
+           lay: Layout) -> np.ndarray:
+    return _similarity(x, 0.0, factor, 0.0, 0.0, aspect, lay)
 
 
-def _shift(x: np.ndarray, dx: float | np.ndarray, dy: float | np.ndarray, aspect: float) -> np.ndarray:
-    return _similarity(x, 0.0, 1.0, dx, dy, aspect)
+def _shift(x: np.ndarray, dx: float | np.ndarray, dy: float | np.ndarray, aspect: float,
+           lay: Layout) -> np.ndarray:
+    return _similarity(x, 0.0, 1.0, dx, dy, aspect, lay)
 
 
-def _translate(x: np.ndarray, shift: Sequence[float], rng: np.random.Generator, aspect: float) -> np.ndarray:
+def _translate(x: np.ndarray, shift: Sequence[float], rng: np.random.Generator, aspect: float,
+               lay: Layout) -> np.ndarray:
     dx, dy = (float(v) for v in shift)
-    return _shift(x, dx, dy, aspect)
+    return _shift(x, dx, dy, aspect, lay)
 
 
 def resample(x: np.ndarray, src: np.ndarray) -> np.ndarray:
@@ -169,15 +178,17 @@ def compose_time_maps(first: np.ndarray, second: np.ndarray) -> np.ndarray:
 
 
 def _temporal(family: str):
-    def apply(x: np.ndarray, level: float | np.ndarray, rng: np.random.Generator, aspect: float) -> np.ndarray:
+    def apply(x: np.ndarray, level: float | np.ndarray, rng: np.random.Generator, aspect: float,
+              lay: Layout) -> np.ndarray:
         return resample(x, time_map(family, level, x.shape[0], x.shape[1], rng))
     return apply
 
 
-def _part_dropout(x: np.ndarray, part: str, rng: np.random.Generator, aspect: float) -> np.ndarray:
-    if part not in PARTS:
-        raise ValueError(f"part_dropout: unknown part '{part}' (known: {', '.join(PARTS)})")
-    idx = list(PARTS[part])
+def _part_dropout(x: np.ndarray, part: str, rng: np.random.Generator, aspect: float,
+                  lay: Layout) -> np.ndarray:
+    if part not in lay.parts:
+        raise ValueError(f"part_dropout: unknown part '{part}' (known: {', '.join(lay.parts)})")
+    idx = list(lay.parts[part])
     x[:, :, idx, :3] = np.nan
     x[:, :, idx, 3] = 0.0
     return x
@@ -187,8 +198,8 @@ _GATHERING = ("speed", "offset", "drop")
 _APPLY = {
     "jitter": _jitter, "rotate": _rotate, "scale": _scale,
     "translate": _translate,
-    "translate_x": lambda x, v, r, a: _shift(x, v, 0.0, a),
-    "translate_y": lambda x, v, r, a: _shift(x, 0.0, v, a),
+    "translate_x": lambda x, v, r, a, lay: _shift(x, v, 0.0, a, lay),
+    "translate_y": lambda x, v, r, a, lay: _shift(x, 0.0, v, a, lay),
     "speed": _temporal("speed"), "offset": _temporal("offset"), "drop": _temporal("drop"),
     "part_dropout": _part_dropout,
 }

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from safealign.poses.curate import Derived, Poses, batches, collect, derived_rows
-from safealign.poses.perturb import PERTURBATION_GRID, level_label, perturb
+from safealign.layouts import BODY, get_layout
+from safealign.poses.perturb import level_label, perturb
 
 
 def robustness_parents(df: pd.DataFrame, benign_clips: int, seed: int) -> pd.DataFrame:
@@ -18,31 +19,33 @@ def robustness_parents(df: pd.DataFrame, benign_clips: int, seed: int) -> pd.Dat
 
 
 def build_robustness(parents: pd.DataFrame, poses: Poses, combos: int, rng: np.random.Generator,
-                     threshold: float) -> Derived:
-    """Every parent (test) clip under each ``PERTURBATION_GRID`` entry, plus ``combos`` random combinations.
+                     threshold: float, layout: str = BODY) -> Derived:
+    """Every parent (test) clip under each entry of the layout's grid (poseguard.md 2.4; for bodies
+    ``PERTURBATION_GRID``), plus ``combos`` random combinations.
 
     Extra columns: ``family``, ``level`` (text, e.g. '-5.0' or 'hands') and ``level_value`` (float, NaN when
     the level is not a number). A combination applies 2-3 grid entries of different families in a row.
     """
     if (parents["split"] != "test").any():
         raise ValueError("build_robustness: parents must all be test clips (evaluation must not see training data)")
-    plan = [((fam, level),) for fam, level in PERTURBATION_GRID]
-    families = sorted({f for f, _ in PERTURBATION_GRID})
+    grid = get_layout(layout).grid
+    plan = [((fam, level),) for fam, level in grid]
+    families = sorted({f for f, _ in grid})
     for _ in range(combos):
         chosen = rng.choice(families, size=int(rng.integers(2, 4)), replace=False)
-        plan.append(tuple(_pick_level(str(f), rng) for f in chosen))
+        plan.append(tuple(_pick_level(str(f), rng, grid) for f in chosen))
     out_rows, out_poses = [], {}
     for (n_frames, width, height), batch in batches(parents):
         stack = np.stack([poses[c] for c in batch["clip_id"]])
         for k, steps in enumerate(plan):
             y = stack
             for family, level in steps:
-                y = perturb(y, family, level, rng, aspect=width / height)
+                y = perturb(y, family, level, rng, aspect=width / height, layout=layout)
             label = "+".join(level_label(f, lv) for f, lv in steps)
             if len(steps) == 1:
                 family, level = steps[0][0], _level_text(steps[0][1])
             else:
-                family, level = "combo", str(k - len(PERTURBATION_GRID))
+                family, level = "combo", str(k - len(grid))
             tag = label.replace(":", "_") if family != "combo" else f"combo{level}"
             ids = [f"{c}__{tag}" for c in batch["clip_id"]]
             rows = derived_rows(batch, ids, "robustness", [label] * len(ids), "test", y, threshold)
@@ -54,8 +57,8 @@ def build_robustness(parents: pd.DataFrame, poses: Poses, combos: int, rng: np.r
     return collect(out_rows, out_poses)
 
 
-def _pick_level(family: str, rng: np.random.Generator) -> tuple[str, float | str]:
-    levels = [lv for f, lv in PERTURBATION_GRID if f == family]
+def _pick_level(family: str, rng: np.random.Generator, grid: tuple) -> tuple[str, float | str]:
+    levels = [lv for f, lv in grid if f == family]
     return family, levels[int(rng.integers(len(levels)))]
 
 
