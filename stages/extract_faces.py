@@ -2,7 +2,8 @@
 
 Command:  python -m stages.extract_faces [--params params.yaml]
 Inputs:   params project.shared_data, face.extract (inputs under shared_data, max_frames, confidences).
-Outputs:  data/interim/faces_extracted/clips/<clip_id>.npz (pose [T,140,4], detected [T]),
+Outputs:  data/interim/faces_extracted/clips/<clip_id>.npz (pose [T,140,4] in the square face framing,
+          raw [T,140,4] normalised to the source frame, detected [T]),
           data/interim/faces_extracted/manifest.parquet (benign real clips, test only, layout face140),
           data/interim/faces_extracted/quarantine.json (unusable files with the reason),
           metrics/face/extract_faces.json.
@@ -48,7 +49,8 @@ def _run(ctx: StageContext) -> dict:
         (tmp / "clips").mkdir()
         for clip in clips:
             cid = by_source[clip.source]
-            np.savez_compressed(tmp / "clips" / f"{cid}.npz", pose=clip.pose, detected=clip.detected)
+            np.savez_compressed(tmp / "clips" / f"{cid}.npz", pose=clip.pose, raw=clip.raw,
+                                detected=clip.detected)
             rows.append(manifest_row(clip, cid, (OUT_DIR / "clips" / f"{cid}.npz").as_posix()))
         with atomic_path(tmp / "manifest.parquet") as out:
             pd.DataFrame(rows, columns=EXTRACTED_COLUMNS).to_parquet(out, index=False)

@@ -2,6 +2,8 @@
 
 Poses: a directory of OpenPose JSON files (one per frame), a pose clip ``.npz`` (key ``pose`` [T, 33, 4],
 normalised), or a DWPose/OpenPose render video whose frames are used as pose maps as they are (resized).
+Faces (``--faces``, instead of ``--poses``; for a face generator, issue 9): a face clip ``.npz`` (``pose``
+[T, 140, 4] face140 landmarks) or a real face video / image, landmark-extracted with MediaPipe FaceMesh.
 Model: a generator directory (base or fused), an adapter directory (its base is read from its config),
 or ``models:/name@alias``; ``--adapter`` adds a peft adapter on top.
 """
@@ -19,7 +21,9 @@ from safealign.errors import InputError
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("animate", help="animate a reference image with a pose sequence (mp4 + PNG grid)")
     p.add_argument("--reference", required=True, help="reference image of the subject")
-    p.add_argument("--poses", required=True, help="OpenPose JSON dir | pose .npz | DWPose render video")
+    drive = p.add_mutually_exclusive_group(required=True)
+    drive.add_argument("--poses", help="OpenPose JSON dir | pose .npz | DWPose render video")
+    drive.add_argument("--faces", help="face landmark clip .npz (face140) | face video | face image")
     p.add_argument("--model", required=True, help="generator dir | adapter dir | models:/name@alias")
     p.add_argument("--adapter", default=None, help="peft adapter dir (or models:/ URI) applied on top")
     p.add_argument("--out", required=True, help="output .mp4 (the grid goes next to it as .png)")
@@ -78,7 +82,12 @@ def run(args: argparse.Namespace) -> int:
     if any(str(m).startswith("models:/") for m in (args.model, args.adapter)):
         _use_project_registry(Path(args.params))
     model = load_generator(args.model, args.adapter, args.device)
-    pose_maps, fps = load_pose_maps(args.poses, model.resolution, args.frames, canvas)
+    if args.faces:
+        from safealign.faces.drive import face_condition_maps
+
+        pose_maps, fps = face_condition_maps(args.faces, model.resolution, args.frames)
+    else:
+        pose_maps, fps = load_pose_maps(args.poses, model.resolution, args.frames, canvas)
     ref = np.repeat(resize_square(reference[None], model.resolution), len(pose_maps), axis=0)
     frames = generate(model, ref, pose_maps, seed=args.seed, steps=args.steps, shared_noise=True)
     out = Path(args.out)
