@@ -30,7 +30,8 @@ class Layout:
         """Condition maps uint8 [T, H, W, 3] of ``poses`` [T, K, 4] (renderer imported lazily: cv2)."""
         poses = np.asarray(poses, np.float32)
         if poses.ndim != 3 or poses.shape[1:] != (self.n_points, 4):
-            raise ValueError(f"pose shape {list(poses.shape)}, expected [T, {self.n_points}, 4] ({self.name})")
+            raise ValueError(f"pose shape {list(poses.shape)}, expected [T, {self.n_points}, 4] "
+                             f"({self.name})")
         if self.name == BODY:
             from safealign.poses.render import render_openpose_sequence
 

@@ -6,7 +6,7 @@ Inputs:   data/interim/faces/{manifest.parquet, clips/} (synthesize_faces); para
 Outputs:  data/processed/faces/clips/<clip_id>.npz   pose-only derived clips (frames via parent_clip_id)
           data/processed/faces/manifest.parquet      train/val/test originals + augmented unsafe train copies
                                                      (expression strength, landmark families); layout face140
-          data/processed/faces/robustness.parquet    test clips under the face grid (family, level, level_value)
+          data/processed/faces/robustness.parquet    test clips under the face grid (+ family, level)
           data/processed/faces/counts.json, data/processed/face_generator_split.parquet (base generator rows),
           metrics/face/curate_faces.json, metrics/gx/face/*.json (a failed suite stops the stage).
 Splits are per subject within each role stratum (generic, impersonator:<name>, lookalike:<name>), so no
@@ -82,7 +82,8 @@ def _run(ctx: StageContext) -> dict:
         (tmp / "clips").mkdir()
         manifest = pd.concat([split, save(expr.rows, tmp), save(augmented.rows, tmp)], ignore_index=True)
         robustness = save(robust.rows, tmp)
-        gx = {"split_counts": validate_split_counts(manifest, cats, cfg.min_clips.model_dump(), root / GX_DIR),
+        minimum = cfg.min_clips.model_dump()
+        gx = {"split_counts": validate_split_counts(manifest, cats, minimum, root / GX_DIR),
               "subjects": validate_subjects(manifest, root / GX_DIR)}
         counts = cu.summary_counts(manifest, robustness)
         counts.update(filtered=filtered, merged=int(len(merged)))
@@ -93,7 +94,8 @@ def _run(ctx: StageContext) -> dict:
     counts["gx"] = {k: v["success"] for k, v in gx.items()}
     write_json(root / METRICS, counts)
     flat = {"clips": counts["clips"], "robustness_clips": counts["robustness"]["clips"]}
-    flat.update({f"clips.{s}.{c}": n for s, per in counts["by_split_category"].items() for c, n in per.items()})
+    per_split = counts["by_split_category"].items()
+    flat.update({f"clips.{s}.{c}": n for s, per in per_split for c, n in per.items()})
     return flat
 
 

@@ -53,8 +53,8 @@ TINY_FACE = {
 @pytest.fixture(scope="module")
 def face_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny project after synthesize_faces + curate_faces + the face guard chain (shared by this module)."""
-    from stages import curate_faces, evaluate_guard, fuse_guard, guard_data, pretrain_generator, synthesize_faces
-    from stages import train_guard
+    from stages import (curate_faces, evaluate_guard, fuse_guard, guard_data, pretrain_generator,
+                        synthesize_faces, train_guard)
 
     root = write_project(tmp_path_factory.mktemp("face") / "proj", TINY_FACE)
     previous = Path.cwd()
@@ -88,7 +88,7 @@ def test_curation_splits_by_identity_and_keeps_derived_clips_out_of_evaluation(f
     assert derived["augmentation"].str.contains("expression:").any()
     split_of = dict(zip(man["clip_id"], man["split"]))
     assert {split_of[p] for p in derived["parent_clip_id"]} == {"train"}
-    assert {split_of[p] for p in rob["parent_clip_id"]} == {"test"}             # robustness from test clips only
+    assert {split_of[p] for p in rob["parent_clip_id"]} == {"test"}     # robustness from test clips only
     train_subjects = set(man[man["split"] == "train"]["subject"])
     assert not train_subjects & set(man[man["split"] == "test"]["subject"])
     assert set(rob["family"]) >= {"jitter", "rotate", "part_dropout"}

@@ -80,7 +80,7 @@ def _around(centre: np.ndarray, low: float, high: float, rng: np.random.Generato
 
 
 def subjects(cfg: FaceSynthesisParams, protected: list[str], seed: int) -> list[Subject]:
-    """Every subject of the dataset (deterministic for ``seed``; adding a protected identity keeps the rest)."""
+    """Every subject of the dataset (deterministic for ``seed``)."""
     centres = {p: protected_vector(p, seed) for p in protected}
     out: list[Subject] = []
     rng = _rng(seed, "generic")
@@ -95,12 +95,14 @@ def subjects(cfg: FaceSynthesisParams, protected: list[str], seed: int) -> list[
         r = _rng(seed, "impersonator", name)
         for k in range(cfg.impersonators_per_identity):
             v = _around(centre, 0.0, cfg.match_distance, r)
-            out.append(Subject(f"imp_{name}{k:02d}", f"impersonator:{name}", identity_from_vector(v, _colours(r))))
+            ident = identity_from_vector(v, _colours(r))
+            out.append(Subject(f"imp_{name}{k:02d}", f"impersonator:{name}", ident))
         r = _rng(seed, "lookalike", name)
         lo, hi = cfg.lookalike_distance
         for k in range(cfg.lookalikes_per_identity):
             v = _around(centre, lo, hi, r)
-            out.append(Subject(f"look_{name}{k:02d}", f"lookalike:{name}", identity_from_vector(v, _colours(r))))
+            ident = identity_from_vector(v, _colours(r))
+            out.append(Subject(f"look_{name}{k:02d}", f"lookalike:{name}", ident))
     return out
 
 
@@ -108,7 +110,8 @@ def clip_plan(subject: Subject, unsafe_expressions: list[str], cfg: FaceSynthesi
               rng: np.random.Generator) -> list[tuple[str, str, str]]:
     """(category, label, expression) of each clip the subject performs."""
     if subject.stratum == "generic":
-        return ([("benign", "benign", e) for e in ex.BENIGN] + [("near_miss", "near_miss", e) for e in ex.NEAR_MISS]
+        return ([("benign", "benign", e) for e in ex.BENIGN]
+                + [("near_miss", "near_miss", e) for e in ex.NEAR_MISS]
                 + [(e, "unsafe", e) for e in unsafe_expressions])
     chosen = rng.choice(list(ex.BENIGN), size=min(cfg.clips_per_impersonator, len(ex.BENIGN)), replace=False)
     role, name = subject.stratum.split(":")
@@ -146,10 +149,10 @@ def synthesize(cfg: FaceSynthesisParams, categories_protected: list[str], unsafe
         rng = _rng(seed, "clips", subject.subject_id)
         for k, (category, label, expression) in enumerate(clip_plan(subject, unsafe_expressions, cfg, rng)):
             track = ex.expression_track(expression, cfg.frames, rng.uniform(*cfg.strength_range), rng)
-            pose, neutral, frames, ref = render_clip(subject.identity, track, head_track(cfg, cfg.frames, rng),
-                                                     resolution)
-            yield FaceClip(f"face_{subject.subject_id}_{expression}_{k}", subject, category, label, expression,
-                           pose, neutral, frames, ref)
+            heads = head_track(cfg, cfg.frames, rng)
+            pose, neutral, frames, ref = render_clip(subject.identity, track, heads, resolution)
+            yield FaceClip(f"face_{subject.subject_id}_{expression}_{k}", subject, category, label,
+                           expression, pose, neutral, frames, ref)
 
 
 def manifest_row(clip: FaceClip, path: str, fps: float, resolution: int) -> dict:

@@ -15,7 +15,7 @@ BENIGN: dict[str, dict[str, float]] = {
     "frown": {"frown": 1.0},
     "blink": {"blink": 1.0},
 }
-# Benign expressions that share parts of the grimace (one-sided mouth, one brow, open laugh): false-block tests.
+# Benign expressions sharing parts of the grimace (one-sided mouth, one brow, open laugh): false-block tests.
 NEAR_MISS: dict[str, dict[str, float]] = {
     "smirk": {"sneer": 0.45, "smile": 0.3},
     "skeptical": {"brow_asym": 0.9, "frown": 0.3},
@@ -30,7 +30,8 @@ _PERIODIC = {"talk": "mouth_open", "blink": "blink"}
 
 
 def expression_track(name: str, n_frames: int, strength: float, rng: np.random.Generator) -> list[dict]:
-    """Per-frame expression dicts of template ``name``: ramp in over the first third, hold; periodic ones cycle."""
+    """Per-frame expression dicts of template ``name``: ramp in over the first third and hold (periodic
+    templates cycle)."""
     if name not in TEMPLATES:
         raise ValueError(f"unknown expression '{name}' (known: {', '.join(TEMPLATES)})")
     peak = TEMPLATES[name]
@@ -42,6 +43,7 @@ def expression_track(name: str, n_frames: int, strength: float, rng: np.random.G
     for k in range(n_frames):
         e = {key: strength * v * ramp[k] for key, v in peak.items()}
         if name in _PERIODIC:
-            e[_PERIODIC[name]] = strength * peak[_PERIODIC[name]] * 0.5 * (1 + np.sin(2 * np.pi * cycles * t[k] + phase))
+            key = _PERIODIC[name]
+            e[key] = strength * peak[key] * 0.5 * (1 + np.sin(2 * np.pi * cycles * t[k] + phase))
         frames.append(e)
     return frames

@@ -3,8 +3,9 @@
 A video or image becomes one clip. ``raw`` [T, 140, 4] holds the landmarks normalised to the source frame;
 ``pose`` holds them re-centred on the square face framing of the embedded data (``align_face``, as Moore's
 ``adjust_pose`` re-centres driving landmarks on the reference face), so a real clip drives the generator at
-the size and place it was trained on. Frames without a detected face are NaN with visibility 0. Unreadable or corrupt files, and clips where a face is found in fewer than
-``min_detected_fraction`` of the frames, go to the quarantine list with the reason; the batch goes on.
+the size and place it was trained on. Frames without a detected face are NaN with visibility 0.
+Unreadable or corrupt files, and clips where a face is found in fewer than ``min_detected_fraction`` of
+the frames, go to the quarantine list with the reason; the batch goes on.
 """
 
 from __future__ import annotations
@@ -122,5 +123,6 @@ def manifest_row(clip: ExtractedFace, clip_id: str, path: str) -> dict:
     return {"clip_id": clip_id, "source": "extracted", "subject": f"real:{clip_id}", "category": "benign",
             "label": "benign", "action": f"real:{clip_id}", "path": path, "parent_clip_id": "",
             "augmentation": "", "split": "test", "fps": clip.fps, "width": clip.width, "height": clip.height,
-            "n_frames": len(clip.pose), "visible_fraction": float(clip.detected.mean()), "layout": LAYOUT_NAME,
+            "n_frames": len(clip.pose), "visible_fraction": float(clip.detected.mean()),
+            "layout": LAYOUT_NAME,
             "source_path": clip.source, "kind": clip.kind, "detection_rate": float(clip.detected.mean())}

@@ -1,9 +1,9 @@
-"""The face landmark layout: a named subset of the MediaPipe face mesh (oval, brows, eyes, nose, lips, pupils).
+"""The face landmark layout: a named subset of the MediaPipe face mesh (oval, brows, eyes, nose, lips).
 
 140 of the 478 refined-mesh points: the contour chains of ``mp.solutions.face_mesh_connections`` (copied in
-``safealign.poses.topology``), a nose bridge/base and the two iris centres. Clip files of the face domain store
-``pose`` [T, 140, 4] in this order (x, y normalised, z, visibility), so the procedural face model and MediaPipe
-extraction of real clips produce the same arrays. Connections are in layout indices.
+``safealign.poses.topology``), a nose bridge/base and the two iris centres (pupils). Clip files of the face
+domain store ``pose`` [T, 140, 4] in this order (x, y normalised, z, visibility), so the procedural model
+and MediaPipe extraction of real clips produce the same arrays. Connections are in layout indices.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def _chain(edges: list[tuple[int, int]], start: int, stop: int) -> list[int]:
 
 
 # Each chain runs in a fixed direction on screen, which the procedural model follows point by point.
-OVAL = _chain(tp.FACE_OVAL, 10, 109)            # forehead top, clockwise on screen (image right first), 36 pts
-LIPS_OUTER_LOWER = _chain(tp.FACE_LIPS, 61, 291)     # image-left corner -> bottom centre -> image-right corner
+OVAL = _chain(tp.FACE_OVAL, 10, 109)            # forehead top, clockwise on screen (image right first)
+LIPS_OUTER_LOWER = _chain(tp.FACE_LIPS, 61, 291)     # image-left corner -> bottom -> image-right corner
 LIPS_OUTER_UPPER = [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291]
 LIPS_INNER_LOWER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308]
 LIPS_INNER_UPPER = [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308]
@@ -61,7 +61,7 @@ _CHAINS: dict[str, list[list[int]]] = {
     "pupils": [[p] for p in PUPILS],
 }
 
-MESH_INDEX: tuple[int, ...] = tuple(dict.fromkeys(i for chains in _CHAINS.values() for c in chains for i in c))
+MESH_INDEX: tuple[int, ...] = tuple(dict.fromkeys(i for cs in _CHAINS.values() for c in cs for i in c))
 N_POINTS = len(MESH_INDEX)
 _POS = {m: k for k, m in enumerate(MESH_INDEX)}
 
@@ -77,8 +77,8 @@ PARTS: dict[str, tuple[int, ...]] = {
 CONNECTIONS: dict[str, list[tuple[int, int]]] = {
     name: [(_POS[a], _POS[b]) for c in chains for a, b in zip(c, c[1:])] for name, chains in _CHAINS.items()
 }
-CENTRE = tuple(idx([168, 1]))                   # nose bridge + tip: rotations and scaling act about this point
-# Robustness / augmentation part dropout for faces: the detector loses pupils (blinks, glasses) and brows (hair).
+CENTRE = tuple(idx([168, 1]))                   # nose bridge + tip: rotation and scaling act about it
+# Part dropout of faces (robustness, augmentation): detectors lose pupils (blinks, glasses) and brows (hair).
 DROPOUT_PARTS: dict[str, tuple[int, ...]] = {
     "pupils": PARTS["pupils"],
     "brows": tuple(sorted(PARTS["right_brow"] + PARTS["left_brow"])),

@@ -72,7 +72,7 @@ def face_points(identity: Identity, expression: dict[str, float]) -> np.ndarray:
     e = {k: float(expression.get(k, 0.0)) for k in EXPRESSION_KEYS}
     pts: dict[int, tuple[float, float, float]] = {}
     open_ = 0.20 * e["mouth_open"] + 0.10 * e["tongue"]
-    # Oval: uniform angle from the forehead top, clockwise on screen; the jaw narrows and drops with the mouth.
+    # Oval: uniform angle from the forehead top, clockwise on screen; the jaw narrows and drops.
     for k, m in enumerate(L.OVAL):
         th = 2 * np.pi * k / len(L.OVAL)
         lower = max(0.0, -np.cos(th))

@@ -76,7 +76,8 @@ class FaceParams(Section):
 
         bad = [c for c in cats if not c.startswith(IMPERSONATION) and c not in UNSAFE]
         if bad:
-            raise ValueError(f"{bad}: not impersonation_<name> nor an unsafe expression ({', '.join(UNSAFE)})")
+            known = ", ".join(UNSAFE)
+            raise ValueError(f"{bad}: not impersonation_<name> nor an unsafe expression ({known})")
         if len(set(cats)) != len(cats):
             raise ValueError("categories must be unique")
         return cats

@@ -27,7 +27,8 @@ def render_landmark_map(points: np.ndarray, width: int, height: int) -> np.ndarr
     """Layout landmarks [140, 4] (x, y normalised, z, visibility) -> uint8 RGB [H, W, 3] condition map."""
     pts = np.asarray(points, np.float64)
     if pts.shape != (L.N_POINTS, 4):
-        raise ValueError(f"render_landmark_map: expected [{L.N_POINTS}, 4] face140 landmarks, got {list(pts.shape)}")
+        raise ValueError(f"render_landmark_map: expected [{L.N_POINTS}, 4] face140 landmarks, "
+                         f"got {list(pts.shape)}")
     out = np.zeros((height, width, 3), np.uint8)
     ok = np.isfinite(pts[:, :2]).all(axis=1) & (np.nan_to_num(pts[:, 3]) >= VISIBLE)
     px = np.round(np.where(ok[:, None], pts[:, :2], 0.0) * [width, height]).astype(np.int32)
@@ -92,5 +93,6 @@ def render_face_frame(points: np.ndarray, identity: Identity, size: int, tongue:
         lo = _poly(pts, ix(L.LIPS_INNER_LOWER), size)
         c = lo[len(lo) // 2 - 1]
         r = int(0.4 * np.ptp(lo[:, 0]) / 2 * min(1.0, tongue))
-        cv2.ellipse(img, (int(c[0]), int(c[1])), (max(r, 1), max(int(r * 0.8), 1)), 0, 0, 360, (225, 90, 110), -1)
+        axes = (max(r, 1), max(int(r * 0.8), 1))
+        cv2.ellipse(img, (int(c[0]), int(c[1])), axes, 0, 0, 360, (225, 90, 110), -1)
     return cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)

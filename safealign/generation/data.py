@@ -2,8 +2,9 @@
 
 A ``Triples`` set holds uint8 arrays [N, H, W, 3] at the training resolution. Pose maps are rendered with the
 renderer of the row's landmark layout (``safealign.layouts``, imported lazily: the GPU machine may lack cv2
-extras). Clip files follow the pose contract: ``pose`` [T, K, 4] (33 for bodies), ``frames`` [T, H, W, 3], ``reference`` [H, W, 3]; an
-augmented clip reads frames and reference from its parent's file (``parent_clip_id``).
+extras). Clip files follow the pose contract: ``pose`` [T, K, 4] (33 for bodies), ``frames`` [T, H, W, 3],
+``reference`` [H, W, 3]; an augmented clip reads frames and reference from its parent's file
+(``parent_clip_id``).
 """
 
 from __future__ import annotations

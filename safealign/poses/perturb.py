@@ -42,11 +42,13 @@ def perturb(poses: np.ndarray, family: str, level: float | str | Sequence[float]
     """A perturbed copy of ``poses`` ([N, T, K, 4] or [T, K, 4] in ``layout``); ``aspect`` = width / height.
 
     Families: jitter (sigma px), rotate (deg, counter-clockwise on screen, about the pelvis centre), scale
-    (factor about the pelvis centre; the layout's centre for other layouts), translate ((dx, dy) fractions of the width), translate_x / translate_y
+    (factor about the pelvis centre), translate ((dx, dy) fractions of the width), translate_x / translate_y
     (one fraction), speed (factor; time resampled, the last frame held), offset (start later by k frames,
     the last frame held), drop (fraction of frames replaced by the previous kept frame), part_dropout
-    (the layout's parts, for bodies hands | face | both: those landmarks become missing). Numeric levels may also be arrays with one
+    (hands | face | both: those landmarks become missing). Numeric levels may also be arrays with one
     value per clip (augmentation draws a strength per clip and still runs in one vectorised call).
+    Other layouts (``safealign.layouts``): rotation and scale act about the layout's centre, part dropout
+    removes the layout's parts.
     """
     single = poses.ndim == 3
     # Temporal families gather into a new array; the others work in place on a copy.
