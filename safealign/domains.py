@@ -62,6 +62,10 @@ class Domain:
         except Exception as exc:  # pydantic ValidationError: one line naming the key
             raise ConfigError(f"face.{key}: invalid override: {str(exc).splitlines()[0:3]}") from None
 
+    def dvc_stage(self, module: str) -> str:
+        """The dvc.yaml stage name of ``stages/<module>.py`` run in this domain (MLflow run name and tag)."""
+        return module if self.name == "body" else FACE_STAGES[module]
+
     def metrics_file(self, stage: str) -> Path:
         """Metrics JSON of ``stage`` (``train_guard/<cat>`` style names allowed)."""
         return self.metrics / f"{stage}.json"
@@ -75,6 +79,11 @@ class Domain:
                     "extracted_manifest": self.extracted_manifest.as_posix()}
         return {}
 
+
+# dvc.yaml names of the shared stages run with --domain face.
+FACE_STAGES = {"pretrain_generator": "pretrain_face_generator", "guard_data": "face_guard_data",
+               "train_guard": "train_face_guard", "fuse_guard": "fuse_face_guard",
+               "evaluate_guard": "evaluate_face_guard"}
 
 BODY_DOMAIN = Domain(
     "body", BODY, Path("data/processed/poses"), Path("data/processed/generator_split.parquet"),

@@ -47,7 +47,12 @@ def run_stage(name: str, argv: list[str] | None, body: Callable[[StageContext], 
     if add_args:
         add_args(parser)
     args = parser.parse_args(argv)
-    stage_name = f"{name}@{args.item}" if getattr(args, "item", None) else name
+    dvc_name = name
+    if getattr(args, "domain", None):  # the shared guard stages: one dvc.yaml stage per --domain
+        from safealign.domains import get_domain
+
+        dvc_name = get_domain(args.domain).dvc_stage(name)
+    stage_name = f"{dvc_name}@{args.item}" if getattr(args, "item", None) else dvc_name
     try:
         from safealign.config import load_params
         from safealign.tracking.runs import stage_run

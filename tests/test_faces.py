@@ -159,3 +159,16 @@ def test_unknown_face_category_is_a_params_error(make_project):
     make_project({"face.categories": ["impersonation_ava", "rude_gesture"]})
     with pytest.raises(ConfigError, match="rude_gesture"):
         load_params("params.yaml")
+
+
+def test_face_stage_names_match_dvc_yaml():
+    import yaml
+
+    from safealign.domains import FACE_STAGES, get_domain
+    from tests.conftest import REPO
+
+    stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    for module, dvc_name in FACE_STAGES.items():
+        cmd = stages[dvc_name].get("do", stages[dvc_name])["cmd"]
+        assert f"stages.{module} " in cmd and cmd.endswith("--domain face"), (dvc_name, cmd)
+        assert get_domain("face").dvc_stage(module) == dvc_name and get_domain("body").dvc_stage(module) == module
