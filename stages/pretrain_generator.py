@@ -67,7 +67,8 @@ def _train(ctx: StageContext, dom: Domain) -> dict:
     # What the weights depend on; `steps` is left out so that raising it continues a finished run.
     trained_on = p.model_dump(exclude={"steps", "checkpoint_every", "preview_steps", "torch_threads"})
     key = path_sha256(dom.generator_split) + repr(trained_on) + str((res, seed))
-    loop = training.LoopConfig(p.steps, p.lr, seed, p.checkpoint_every, p.warmup_steps, key=key)
+    loop = training.LoopConfig(p.steps, p.lr, seed, p.checkpoint_every, p.warmup_steps, key=key,
+                               lr_schedule=p.lr_schedule)
     log_every = max(1, p.steps // 100)
 
     def log(step: int, values: dict) -> None:

@@ -41,7 +41,8 @@ def _run(ctx: StageContext) -> dict:
     sets = data.load_triples(source)
     ctx.tracker.log_inputs([dom.base, source])
     base = load_generator(dom.base, device=ctx.params.project.device)
-    cfg = guard.GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam)
+    cfg = guard.GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
+                            p.preserve)
     loop = training.LoopConfig(p.steps, p.lr, seed)
     log_every = max(1, p.steps // 50)
 
@@ -60,10 +61,10 @@ def _run(ctx: StageContext) -> dict:
         save_adapter(model, name, tmp)
     check = guard.held_out_check(model, sets["check_benign"], sets["check_unsafe"],
                                  lambda x: degrade(x, p.degrade, p.degrade_strength), p.check_steps, seed)
-    metrics = {"category": cat, "steps": p.steps, "lambda": p.lam, "degrade": p.degrade,
-               "train_cpu_seconds": train_cpu, "fidelity_triples": len(sets["fidelity"]),
+    metrics = {"category": cat, "steps": p.steps, "lambda": p.lam, "preserve": p.preserve,
+               "degrade": p.degrade, "train_cpu_seconds": train_cpu, "fidelity_triples": len(sets["fidelity"]),
                "safety_triples": len(sets["safety"]),
-               "final": {k: training.smoothed(result.history, k) for k in ("loss", "fidelity", "safety")},
+               "final": {k: training.smoothed(result.history, k) for k in ("loss", "fidelity", "safety", "preserve")},
                "check": check,
                "trainable_params": sum(x.numel() for x in model.parameters() if x.requires_grad),
                **adapter_summary(out)}

@@ -209,3 +209,42 @@ def test_unknown_fusion_is_refused():
     model = lora.attach_lora(base, lora.lora_config(base, 2, 2, lora.ATTENTION_TARGETS, False), "guard_a")
     with pytest.raises(ConfigError, match="combination"):
         lora.fuse_adapters(model, ["guard_a"], [1.0], "svd-ish", 0.5)
+
+
+def test_preserve_term_is_zero_at_start_and_holds_benign_closer():
+    """The optional preserve term starts at 0 (LoRA B is zero) and keeps benign predictions nearer the base."""
+    from safealign.generation.diffusion import noised_batch, predict
+    from safealign.generation.guard import GuardConfig, train_guard
+    from safealign.generation.training import step_generators
+
+    benign = Triples(images(6, 1), images(6, 2), images(6, 3))
+    unsafe = Triples(images(6, 4), images(6, 5), np.full((6, S, S, 3), 128, np.uint8))
+    drift = {}
+    for weight in (0.0, 50.0):
+        base = tiny_model()
+        cfg = GuardConfig(rank=4, alpha=4.0, target_modules=("to_q", "to_k", "to_v", "conv1", "conv2"),
+                          batch_size=4, preserve=weight)
+        guarded, result = train_guard(base, benign, unsafe, "g", cfg, LossConfig(), LoopConfig(12, 2e-2, 0))
+        if weight:
+            assert result.history[0]["preserve"] == 0.0 and result.history[-1]["preserve"] > 0.0
+        else:
+            assert "preserve" not in result.history[0]
+        _, gen = step_generators(7, 0)
+        batch = noised_batch(guarded, benign.target, benign.reference, benign.pose, gen, LossConfig())
+        with torch.no_grad():
+            with guarded.disable_adapter():
+                frozen = predict(guarded, batch)
+            drift[weight] = float(((predict(guarded, batch) - frozen) ** 2).mean())
+    assert drift[50.0] < drift[0.0]
+
+
+def test_noised_batch_head_and_loss_agree():
+    from safealign.generation.diffusion import noised_batch, predict, weighted_error
+
+    model, d = tiny_model(), Triples(images(4, 1), images(4, 2), images(4, 3))
+    full = per_sample_loss(model, d.target, d.reference, d.pose, torch.Generator().manual_seed(3), LossConfig())
+    batch = noised_batch(model, d.target, d.reference, d.pose, torch.Generator().manual_seed(3), LossConfig())
+    with torch.no_grad():
+        assert torch.allclose(weighted_error(batch, predict(model, batch)), full.detach())
+        head = batch.head(2)
+        assert head.noisy.shape[0] == 2 and torch.equal(head.t, batch.t[:2])

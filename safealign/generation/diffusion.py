@@ -39,14 +39,25 @@ class LossConfig:
     noise_offset: float = 0.05
 
 
-def per_sample_loss(model: PoseGuidedGenerator, target: np.ndarray, reference: np.ndarray, pose: np.ndarray,
-                    generator: torch.Generator, loss: LossConfig, scheduler=None) -> torch.Tensor:
-    """Weighted diffusion loss per sample [B] for a batch of uint8 (target, reference, pose map) triples.
+@dataclass
+class NoisedBatch:
+    """One training draw: the model inputs, the regression goal and the min-SNR weight per sample."""
 
-    The same loss serves both PoseGuard objectives: the caller passes the true frame (fidelity) or the
-    degraded frame (safety) as ``target``. Randomness comes only from ``generator``, so a resumed run is
-    bit-identical.
-    """
+    noisy: torch.Tensor
+    t: torch.Tensor
+    reference: torch.Tensor
+    pose: torch.Tensor
+    goal: torch.Tensor
+    weight: torch.Tensor
+
+    def head(self, n: int) -> "NoisedBatch":
+        """The first ``n`` samples."""
+        return NoisedBatch(*(getattr(self, f)[:n] for f in self.__dataclass_fields__))
+
+
+def noised_batch(model: PoseGuidedGenerator, target: np.ndarray, reference: np.ndarray, pose: np.ndarray,
+                 generator: torch.Generator, loss: LossConfig, scheduler=None) -> NoisedBatch:
+    """Noise uint8 (target, reference, pose map) triples at random timesteps (all randomness from ``generator``)."""
     device = model.device
     scheduler = scheduler or model.train_scheduler()
     x0 = to_signed(target, device)
@@ -63,14 +74,33 @@ def per_sample_loss(model: PoseGuidedGenerator, target: np.ndarray, reference: n
         keep = (torch.rand(b, generator=generator) >= loss.ref_drop_prob).to(device).float().view(b, 1, 1, 1)
         ref = ref * keep
     noisy = scheduler.add_noise(x0, noise, t)
-    if model.prediction_type == "v_prediction":
-        goal = scheduler.get_velocity(x0, noise, t)
-    else:
-        goal = noise
-    with autocast(device):
-        pred = model(noisy, t, ref, pose_t)
-    err = ((pred.float() - goal) ** 2).mean(dim=(1, 2, 3))
-    return err * snr_weight(scheduler, t, loss.min_snr_gamma, model.prediction_type)
+    goal = scheduler.get_velocity(x0, noise, t) if model.prediction_type == "v_prediction" else noise
+    return NoisedBatch(noisy, t, ref, pose_t, goal,
+                       snr_weight(scheduler, t, loss.min_snr_gamma, model.prediction_type))
+
+
+def predict(model: PoseGuidedGenerator, batch: NoisedBatch) -> torch.Tensor:
+    """The model's prediction (float32) for a noised batch, under the device's autocast."""
+    with autocast(batch.noisy.device):
+        return model(batch.noisy, batch.t, batch.reference, batch.pose).float()
+
+
+def weighted_error(batch: NoisedBatch, pred: torch.Tensor, goal: torch.Tensor | None = None) -> torch.Tensor:
+    """min-SNR weighted squared error per sample [B] of ``pred`` to ``goal`` (default: the diffusion goal)."""
+    goal = batch.goal if goal is None else goal
+    return ((pred - goal) ** 2).mean(dim=(1, 2, 3)) * batch.weight
+
+
+def per_sample_loss(model: PoseGuidedGenerator, target: np.ndarray, reference: np.ndarray, pose: np.ndarray,
+                    generator: torch.Generator, loss: LossConfig, scheduler=None) -> torch.Tensor:
+    """Weighted diffusion loss per sample [B] for a batch of uint8 (target, reference, pose map) triples.
+
+    The same loss serves both PoseGuard objectives: the caller passes the true frame (fidelity) or the
+    degraded frame (safety) as ``target``. Randomness comes only from ``generator``, so a resumed run is
+    bit-identical.
+    """
+    batch = noised_batch(model, target, reference, pose, generator, loss, scheduler)
+    return weighted_error(batch, predict(model, batch))
 
 
 def snr_weight(scheduler, t: torch.Tensor, gamma: float, prediction_type: str) -> torch.Tensor:

@@ -39,6 +39,7 @@ class PretrainGeneratorParams(Section):
     batch_size: int = Field(ge=1)
     lr: float = Field(gt=0)
     warmup_steps: int = Field(ge=0)
+    lr_schedule: Literal["constant_with_warmup", "cosine", "linear"]
     frames_per_clip: int = Field(ge=1)
     checkpoint_every: int = Field(ge=1)
     checkpoint_dir: str
@@ -57,6 +58,7 @@ class TrainGuardParams(Section):
     batch_size: int = Field(ge=2)
     lr: float = Field(gt=0)
     lam: float = Field(ge=0)
+    preserve: float = Field(ge=0)
     degrade: Literal["mosaic", "blur", "gray", "noise"]
     degrade_strength: float | None = Field(default=None, ge=0)
     frames_per_clip: int = Field(ge=1)

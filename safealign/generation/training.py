@@ -1,4 +1,5 @@
-"""A small resumable training loop: AdamW, atomic checkpoints every N steps, tqdm progress, loss history.
+"""A small resumable training loop: AdamW with a diffusers LR schedule, atomic checkpoints every N steps,
+tqdm progress, loss history.
 
 Every random draw of step ``k`` comes from generators seeded with (seed, k), so a run killed after its last
 checkpoint and resumed reaches bit-identical weights to an uninterrupted run (on the same device).
@@ -13,6 +14,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 import torch
+from diffusers.optimization import get_scheduler
 from tqdm.auto import tqdm
 
 from safealign.atomic import atomic_path
@@ -30,6 +32,7 @@ class LoopConfig:
     checkpoint_every: int = 0
     warmup_steps: int = 0
     key: str = ""
+    lr_schedule: str = "constant_with_warmup"  # a diffusers.optimization schedule name, e.g. cosine
 
 
 @dataclass
@@ -58,8 +61,8 @@ def run_training(module: torch.nn.Module, params: Iterable[torch.nn.Parameter], 
     """
     params = [p for p in params if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
-    warm = max(1, config.warmup_steps)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm))
+    sched = get_scheduler(config.lr_schedule, opt, num_warmup_steps=config.warmup_steps,
+                          num_training_steps=config.steps)
     result = LoopResult()
     ckpt = Path(checkpoint_dir) / CHECKPOINT if checkpoint_dir else None
     if ckpt is not None and ckpt.is_file():
