@@ -248,3 +248,16 @@ def test_noised_batch_head_and_loss_agree():
         assert torch.allclose(weighted_error(batch, predict(model, batch)), full.detach())
         head = batch.head(2)
         assert head.noisy.shape[0] == 2 and torch.equal(head.t, batch.t[:2])
+
+
+def test_safety_timesteps_respect_their_lower_bound_and_bad_bound_is_refused():
+    from safealign.generation.diffusion import noised_batch
+    from safealign.generation.guard import GuardConfig, train_guard
+
+    model, d = tiny_model(), Triples(images(8, 1), images(8, 2), images(8, 3))
+    t_min = torch.tensor([0] * 4 + [900] * 4)
+    t = torch.cat([noised_batch(model, d.target, d.reference, d.pose, torch.Generator().manual_seed(s),
+                                LossConfig(), t_min=t_min).t.view(1, -1) for s in range(20)])
+    assert int(t[:, 4:].min()) >= 900 and int(t.max()) <= 999 and int(t[:, :4].min()) < 900
+    with pytest.raises(ConfigError, match="train_guard.safety_t_min"):
+        train_guard(model, d, d, "g", GuardConfig(safety_t_min=1000), LossConfig(), LoopConfig(1, 1e-3, 0))

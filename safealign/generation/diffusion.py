@@ -56,8 +56,12 @@ class NoisedBatch:
 
 
 def noised_batch(model: PoseGuidedGenerator, target: np.ndarray, reference: np.ndarray, pose: np.ndarray,
-                 generator: torch.Generator, loss: LossConfig, scheduler=None) -> NoisedBatch:
-    """Noise uint8 (target, reference, pose map) triples at random timesteps (all randomness from ``generator``)."""
+                 generator: torch.Generator, loss: LossConfig, scheduler=None,
+                 t_min: torch.Tensor | None = None) -> NoisedBatch:
+    """Noise uint8 (target, reference, pose map) triples at random timesteps (all randomness from ``generator``).
+
+    ``t_min`` (int64 [B], optional) raises the lower bound of each sample's timestep: t ~ U{t_min .. T-1}.
+    """
     device = model.device
     scheduler = scheduler or model.train_scheduler()
     x0 = to_signed(target, device)
@@ -68,7 +72,11 @@ def noised_batch(model: PoseGuidedGenerator, target: np.ndarray, reference: np.n
     if loss.noise_offset:
         offset = torch.randn((b, x0.shape[1], 1, 1), generator=generator).to(device)
         noise = noise + loss.noise_offset * offset
-    t = torch.randint(0, scheduler.config.num_train_timesteps, (b,), generator=generator).to(device)
+    steps = scheduler.config.num_train_timesteps
+    t = torch.randint(0, steps, (b,), generator=generator)
+    if t_min is not None:
+        t = t_min + (torch.rand(b, generator=generator) * (steps - t_min)).long()
+    t = t.to(device)
     if loss.ref_drop_prob:
         # Dropped reference = zeros (mid-gray): trains the unconditional branch too (2.2, CFG convention).
         keep = (torch.rand(b, generator=generator) >= loss.ref_drop_prob).to(device).float().view(b, 1, 1, 1)

@@ -10,6 +10,12 @@ irreducible diffusion noise and barely rises when the adapter shifts every outpu
 embedded default, the adapter then greys benign and unsafe outputs alike. Distillation to the base's own
 prediction is zero at the start and penalises any change of benign outputs directly, which leaves the pose
 as the only way to lower the safety term.
+
+Why ``safety_t_min``: at low noise the degraded target is visible in the noisy input itself, so the safety
+term is mostly learnt there without looking at the pose; at high noise only the pose and the reference tell
+safe from unsafe, and that is where sampling decides the frame's layout. Drawing the safety half's
+timesteps from [safety_t_min, T) spends the adapter on that decision (measured: unsafe guarded-vs-base SSIM
+P5 0.94 -> 0.86 with benign unchanged at 0.96-0.98).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import numpy as np
 import torch
 from peft import PeftModel
 
+from safealign.errors import ConfigError
 from safealign.generation.data import Triples
 from safealign.generation.diffusion import LossConfig, noised_batch, predict, weighted_error
 from safealign.generation.lora import attach_lora, lora_config
@@ -42,6 +49,7 @@ class GuardConfig:
     batch_size: int = 8
     lam: float = 1.0
     preserve: float = 0.0
+    safety_t_min: int = 0
 
 
 def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, name: str, guard: GuardConfig,
@@ -52,6 +60,10 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     if len(fidelity) == 0 or len(safety) == 0:
         raise ValueError(f"train_guard: need fidelity and safety triples (got {len(fidelity)} and "
                          f"{len(safety)})")
+    steps = base.train_scheduler().config.num_train_timesteps
+    if not 0 <= guard.safety_t_min < steps:
+        raise ConfigError(f"train_guard.safety_t_min: expected an int in [0, {steps}), "
+                          f"received {guard.safety_t_min}")
     torch.manual_seed(loop.seed)
     config = lora_config(base, guard.rank, guard.alpha, guard.target_modules, guard.pose_guider_lora)
     model = attach_lora(base, config, name, base_dir)
@@ -62,7 +74,8 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
         batch = Triples.concat([fidelity.take(rng.integers(0, len(fidelity), half)),
                                 safety.take(rng.integers(0, len(safety), guard.batch_size - half))])
         # One forward for both halves; the split keeps one curve per objective.
-        noised = noised_batch(model, batch.target, batch.reference, batch.pose, gen, loss, scheduler)
+        t_min = torch.tensor([0] * half + [guard.safety_t_min] * (guard.batch_size - half))
+        noised = noised_batch(model, batch.target, batch.reference, batch.pose, gen, loss, scheduler, t_min)
         pred = predict(model, noised)
         per = weighted_error(noised, pred)
         fid, safe = per[:half].mean(), per[half:].mean()
