@@ -12,7 +12,6 @@ Absent shared data: an empty manifest and a note (the shared folder is optional,
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -28,19 +27,14 @@ def _run(ctx: StageContext) -> dict:
     import pandas as pd
 
     from safealign.faces.extract import EXTRACTED_COLUMNS, extract_faces, manifest_row
-    from safealign.poses.extract import clip_ids, find_media
+    from safealign.poses.extract import clip_ids, find_shared_media
     from safealign.poses.quarantine import write_quarantine
 
     p = ctx.params.face.extract
-    shared = (ctx.root / ctx.params.project.shared_data).resolve()
-    note = ""
-    if shared.is_dir():
-        files, missing = find_media(os.path.relpath(shared / item, ctx.root) for item in p.inputs)
-        ctx.tracker.log_inputs([shared / item for item in p.inputs])
-    else:
-        files, missing = [], []
-        note = f"shared data folder {shared} is absent: nothing extracted, empty manifest written"
-        print(f"extract_faces: {note}", file=sys.stderr)
+    files, missing, hashed, note = find_shared_media(ctx.root, ctx.params.project.shared_data, p.inputs,
+                                                     "extract_faces")
+    if hashed:
+        ctx.tracker.log_inputs(hashed)
     clips, refused = extract_faces(files, p.max_frames, p.min_detection_confidence, p.min_detected_fraction)
     quarantine = missing + refused
     by_source = dict(zip((str(f) for f in files), clip_ids(files)))

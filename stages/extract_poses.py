@@ -13,7 +13,6 @@ folder is not a DVC dependency (DVC refuses a missing one); its files are hashed
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -26,19 +25,14 @@ METRICS = Path("metrics/extract_poses.json")
 
 
 def _run(ctx: StageContext) -> dict:
-    from safealign.poses.extract import ExtractOptions, extract_batch, find_media
+    from safealign.poses.extract import ExtractOptions, extract_batch, find_shared_media
     from safealign.poses.extraction_outputs import detection_metrics, write_extraction
 
     p = ctx.section("extract_poses")
-    shared = (ctx.root / ctx.params.project.shared_data).resolve()
-    note = ""
-    if shared.is_dir():
-        files, missing = find_media(os.path.relpath(shared / item, ctx.root) for item in p.inputs)
-        ctx.tracker.log_inputs([shared / item for item in p.inputs])
-    else:
-        files, missing = [], []
-        note = f"shared data folder {shared} is absent: nothing extracted, empty manifest written"
-        print(f"extract_poses: {note}", file=sys.stderr)
+    files, missing, hashed, note = find_shared_media(ctx.root, ctx.params.project.shared_data, p.inputs,
+                                                     "extract_poses")
+    if hashed:
+        ctx.tracker.log_inputs(hashed)
     options = ExtractOptions(face=p.face, max_frames=p.max_frames, max_pixels=p.max_pixels,
                              min_detection_confidence=p.min_detection_confidence,
                              min_tracking_confidence=p.min_tracking_confidence)

@@ -9,7 +9,9 @@ parallel over clips (``parallel_map``: spawn pool or Dask) with results identica
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
@@ -165,6 +167,22 @@ def extract_job(job: tuple[str, ExtractOptions]) -> ExtractedClip | QuarantineEn
     except (InputError, OSError, cv2.error) as exc:
         reason = str(exc).removeprefix(f"{path}: ")
         return QuarantineEntry(file=path, reason=reason)
+
+
+def find_shared_media(root: Path, shared_data: str, inputs: Iterable[str], stage: str,
+                      ) -> tuple[list[Path], list[QuarantineEntry], list[Path], str]:
+    """Media under the shared data folder: (files, quarantined, input paths to hash, note).
+
+    An absent shared folder is not an error (CI without ../shared): no files and a note saying so.
+    """
+    shared = (root / shared_data).resolve()
+    if not shared.is_dir():
+        note = f"shared data folder {shared} is absent: nothing extracted, empty manifest written"
+        print(f"{stage}: {note}", file=sys.stderr)
+        return [], [], [], note
+    inputs = list(inputs)
+    files, missing = find_media(os.path.relpath(shared / item, root) for item in inputs)
+    return files, missing, [shared / item for item in inputs], ""
 
 
 def find_media(inputs: Iterable[str | Path]) -> tuple[list[Path], list[QuarantineEntry]]:
