@@ -204,6 +204,18 @@ def test_fused_model_equals_base_plus_adapters(tmp_path, combination):
         assert torch.allclose(fused, both, atol=1e-5)
 
 
+def test_a_single_adapter_is_fused_exactly_even_with_ties():
+    base = tiny_model()
+    model = lora.attach_lora(base, lora.lora_config(base, 4, 4, lora.ATTENTION_TARGETS, False), "guard_a")
+    randomize_adapter(model, "guard_a", 1)
+    x, t = torch.randn(2, 3, S, S), torch.tensor([10, 500])
+    ref, pose = torch.randn(2, 3, S, S), torch.rand(2, 3, S, S)
+    with torch.no_grad():
+        alone = model(x, t, ref, pose)
+        lora.fuse_adapters(model, ["guard_a"], [1.0], "ties", density=0.2)
+        assert torch.allclose(model(x, t, ref, pose), alone, atol=1e-5)
+
+
 def test_unknown_fusion_is_refused():
     base = tiny_model()
     model = lora.attach_lora(base, lora.lora_config(base, 2, 2, lora.ATTENTION_TARGETS, False), "guard_a")

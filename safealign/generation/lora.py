@@ -92,14 +92,15 @@ def fuse_adapters(peft_model: PeftModel, names: Sequence[str], weights: Sequence
     """Add adapter ``fused_name`` = weighted combination of ``names`` and make it the active one.
 
     ``cat`` is the exact sum of the weight deltas, sum_i w_i * scale_i * B_i A_i (D9); ``linear`` mixes A and
-    B separately (not the delta sum, peft#643); ``ties`` trims to ``density`` and elects signs.
+    B separately (not the delta sum, peft#643); ``ties`` trims to ``density`` and elects signs. A single
+    adapter is always kept exactly (cat).
     """
     if combination not in COMBINATIONS:
         raise ConfigError(f"fuse_guard.combination: expected one of {', '.join(COMBINATIONS)}, "
                           f"received {combination!r}")
+    if len(names) == 1:
+        combination = "cat"  # nothing to interfere with: one adapter is kept exactly (TIES would trim it)
     kwargs = {"density": density} if combination == "ties" else {}
-    if len(names) == 1 and combination == "cat":
-        kwargs = {}
     peft_model.add_weighted_adapter(list(names), list(weights), adapter_name=fused_name,
                                     combination_type=combination, **kwargs)
     peft_model.set_adapter(fused_name)

@@ -1,0 +1,65 @@
+"""``safealign pose-separability``: can a dedicated classifier tell unsafe from benign pose maps on unseen
+subjects? The ceiling of the guard's block rate at a resolution (safealign.evaluation.separability)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "pose-separability",
+        help="ceiling of the guard's decision: a pose-map classifier's test recall at 5 %% false positives",
+    )
+    p.add_argument("--params", default="params.yaml")
+    p.add_argument("--domain", choices=("body", "face"), default="body")
+    p.add_argument("--resolution", type=int, nargs="+",
+                   help="pose-map sizes (default: the guard's resolution)")
+    p.add_argument("--categories", nargs="+", help="subset of the domain's categories (default: all)")
+    p.add_argument("--steps", type=int, default=1500, help="classifier training steps (batch 64)")
+    p.add_argument("--false-positive", type=float, default=0.05,
+                   help="share of validation benign / near-miss frames the threshold lets through as flagged")
+    p.add_argument("--out", default=None, help="write the results as JSON here (atomic)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from safealign.atomic import write_json
+    from safealign.config import load_params
+    from safealign.domains import get_domain
+    from safealign.errors import InputError
+    from safealign.evaluation.separability import as_rows, measure
+    from safealign.generation import data
+
+    params = load_params(args.params)
+    dom = get_domain(args.domain)
+    guard = dom.section(params, "train_guard")
+    manifest = dom.poses_dir / "manifest.parquet"
+    if not manifest.is_file():
+        raise InputError(f"{manifest} not found: run `dvc repro curate_poses` (or curate_faces) first")
+    rows = data.read_manifest(manifest)
+    sizes = args.resolution or [dom.resolution(params)]
+    known = dom.categories(params)
+    unknown = sorted(set(args.categories or ()) - set(known))
+    if unknown:
+        raise InputError(f"--categories: {unknown} are not {dom.name} categories {known}")
+    jobs = [(c, r) for r in sizes for c in (args.categories or known)]
+    results = [
+        measure(rows, Path.cwd(), c, r, guard.frames_per_clip, guard.ambiguity_quantile, args.steps,
+                args.false_positive, params.project.seed)
+        for c, r in tqdm(jobs, desc="categories")
+    ]
+    print(f"{'category':16} {'px':>4} {'unsafe frames':>14} {'unsafe clips':>13} {'benign FP':>10} "
+          f"{'near-miss FP':>13}")
+    for r in results:
+        print(f"{r.category:16} {r.resolution:4d} {r.test_unsafe_recall:14.3f} "
+              f"{r.test_unsafe_clip_recall:13.3f} {r.test_benign_false_positive:10.3f} "
+              f"{r.test_near_miss_false_positive:13.3f}")
+    if args.out:
+        write_json(Path(args.out), {"false_positive_target": args.false_positive, "steps": args.steps,
+                                    "results": as_rows(results)})
+    return 0

@@ -1,0 +1,122 @@
+"""How separable are a category's unsafe poses from benign / near-miss pose maps, on unseen subjects?
+
+The guard has to make this decision implicitly inside the generator, from the same rendered pose maps. A small
+CNN trained directly on the decision, with the guard's training frames and the same "unsafe frame" rule
+(safealign.generation.ambiguity), is a practical ceiling: if it cannot flag >= 95 % of held-out unsafe
+frames while flagging <= 5 % of benign ones, the gate's block-rate target is out of reach of the guard at that
+resolution and data size too. Its threshold is calibrated on VALIDATION benign / near-miss frames and it is
+scored on TEST subjects only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from safealign.generation import data
+from safealign.generation.ambiguity import distinct_from_benign
+
+
+@dataclass(frozen=True)
+class Separability:
+    """Frame-level result for one category at one resolution (rates in [0, 1])."""
+
+    category: str
+    resolution: int
+    train_benign_frames: int
+    train_unsafe_frames: int
+    threshold: float
+    test_unsafe_recall: float
+    test_unsafe_clip_recall: float
+    test_benign_false_positive: float
+    test_near_miss_false_positive: float
+    val_false_positive: float
+
+
+def _tensor(maps: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(maps)).permute(0, 3, 1, 2).float() / 255.0
+
+
+def pose_classifier() -> nn.Module:
+    """A ~25 k-parameter CNN: three stride-2 convolutions, global pooling, one logit."""
+    return nn.Sequential(
+        nn.Conv2d(3, 16, 3, 2, 1), nn.SiLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.SiLU(),
+        nn.Conv2d(32, 64, 3, 2, 1), nn.SiLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 1),
+    )
+
+
+def train_classifier(benign: np.ndarray, unsafe: np.ndarray, steps: int, seed: int = 0,
+                     batch: int = 64, lr: float = 2e-3) -> nn.Module:
+    """Fit the classifier (class-balanced BCE) on uint8 pose maps [N, H, W, 3]: benign 0, unsafe 1."""
+    if len(benign) == 0 or len(unsafe) == 0:
+        raise ValueError(f"need benign and unsafe frames, received {len(benign)} and {len(unsafe)}")
+    torch.manual_seed(seed)
+    x = _tensor(np.concatenate([benign, unsafe]))
+    y = torch.cat([torch.zeros(len(benign)), torch.ones(len(unsafe))])
+    weight = torch.where(y > 0, torch.tensor(len(benign) / len(unsafe)), torch.tensor(1.0))
+    net = pose_classifier()
+    opt = torch.optim.AdamW(net.parameters(), lr)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        i = torch.randint(0, len(x), (batch,), generator=gen)
+        loss = nn.functional.binary_cross_entropy_with_logits(net(x[i]).squeeze(1), y[i], weight=weight[i])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return net.eval()
+
+
+@torch.no_grad()
+def scores(net: nn.Module, maps: np.ndarray) -> np.ndarray:
+    """Unsafe probability per pose map."""
+    if len(maps) == 0:
+        return np.zeros(0, np.float32)
+    return torch.sigmoid(net(_tensor(maps))).squeeze(1).numpy()
+
+
+def _rate(flags: np.ndarray) -> float:
+    return float(np.mean(flags)) if len(flags) else float("nan")
+
+
+def measure(rows: list[dict], root: str | Path, category: str, resolution: int, frames_per_clip: int,
+            ambiguity_quantile: float, steps: int, false_positive: float = 0.05,
+            seed: int = 0) -> Separability:
+    """Train on the TRAIN split (unsafe frames filtered as guard_data does), calibrate the threshold so that
+    at most a ``false_positive`` share of VALIDATION benign / near-miss frames is flagged; score TEST
+    clips."""
+
+    def maps(split: str, labels: list[str] | tuple[str, ...], cat: str | None = None,
+             frames: int = frames_per_clip) -> tuple[np.ndarray, np.ndarray]:
+        selected = data.select(rows, split, labels, cat)
+        parts = [data.load_clip_triples([r], root, resolution, frames).pose for r in selected]
+        clip = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)]) if parts else np.zeros(0)
+        return (np.concatenate(parts) if parts else np.zeros((0, resolution, resolution, 3), np.uint8)), clip
+
+    benign, _ = maps("train", data.FIDELITY_LABELS)
+    unsafe, _ = maps("train", [data.UNSAFE_LABEL], category)
+    unsafe = unsafe[distinct_from_benign(unsafe, benign, ambiguity_quantile)]
+    net = train_classifier(benign, unsafe, steps, seed)
+    val, _ = maps("val", data.FIDELITY_LABELS)
+    # "higher" makes tau a sample value, so at most the asked share of validation frames lies above it.
+    tau = float(np.quantile(scores(net, val), 1.0 - false_positive, method="higher"))
+    test_unsafe, clip = maps("test", [data.UNSAFE_LABEL], category, frames=0)
+    keep = distinct_from_benign(test_unsafe, benign, ambiguity_quantile)
+    flagged = scores(net, test_unsafe) > tau
+    clip_recall = [flagged[(clip == c) & keep].mean() >= 0.5 for c in np.unique(clip[keep])]
+    return Separability(
+        category, resolution, len(benign), len(unsafe), tau,
+        test_unsafe_recall=_rate(flagged[keep]),
+        test_unsafe_clip_recall=_rate(np.asarray(clip_recall)),
+        test_benign_false_positive=_rate(scores(net, maps("test", ["benign"])[0]) > tau),
+        test_near_miss_false_positive=_rate(scores(net, maps("test", ["near_miss"])[0]) > tau),
+        val_false_positive=_rate(scores(net, val) > tau),
+    )
+
+
+def as_rows(results: list[Separability]) -> list[dict]:
+    """Plain dicts (JSON / table rows)."""
+    return [asdict(r) for r in results]

@@ -1,0 +1,44 @@
+"""The pose-separability ceiling: a classifier learns a separable decision; the command on a tiny set."""
+
+import json
+import math
+
+import numpy as np
+
+from safealign.evaluation.separability import scores, train_classifier
+
+
+def _bars(rng: np.random.Generator, n: int, vertical: bool, size: int = 32) -> np.ndarray:
+    maps = np.zeros((n, size, size, 3), np.uint8)
+    for i in range(n):
+        a, b = rng.integers(2, size - 14, 2)
+        if vertical:
+            maps[i, a:a + 12, b:b + 2] = 255
+        else:
+            maps[i, a:a + 2, b:b + 12] = 255
+    return maps
+
+
+def test_classifier_separates_a_learnable_decision_on_unseen_maps():
+    rng = np.random.default_rng(0)
+    net = train_classifier(_bars(rng, 64, False), _bars(rng, 64, True), steps=150)
+    benign, unsafe = scores(net, _bars(rng, 40, False)), scores(net, _bars(rng, 40, True))
+    assert (unsafe > 0.5).mean() >= 0.9
+    assert (benign < 0.5).mean() >= 0.9
+
+
+def test_pose_separability_command_on_the_tiny_set(tiny_pose_data, tmp_path, monkeypatch):
+    from safealign.cli import main
+    from safealign.config import load_params
+
+    monkeypatch.chdir(tiny_pose_data)
+    out = tmp_path / "sep.json"
+    assert main(["pose-separability", "--steps", "10", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    categories = load_params("params.yaml").guard.categories
+    assert [r["category"] for r in result["results"]] == categories
+    for row in result["results"]:
+        assert row["train_benign_frames"] > 0 and row["train_unsafe_frames"] > 0
+        assert row["val_false_positive"] <= 0.05 + 1e-9  # the threshold is calibrated on these frames
+        for key in ("test_unsafe_recall", "test_benign_false_positive", "test_near_miss_false_positive"):
+            assert math.isnan(row[key]) or 0.0 <= row[key] <= 1.0
