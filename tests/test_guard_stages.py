@@ -92,11 +92,15 @@ def test_guard_pipeline_end_to_end(guard_project, monkeypatch):
     both = lora.load_adapters(PoseGuidedGenerator.from_pretrained("models/generator/base"),
                               {lora.adapter_name(c): Path("models/guard/adapters") / c
                                for c in ("discriminatory", "sexual")})
-    both.base_model.set_adapter([lora.adapter_name(c) for c in ("discriminatory", "sexual")])
+    p = load_params("params.yaml").fuse_guard  # the default (TIES); cat's exact sum: test_generation.py
+    lora.fuse_adapters(both, [lora.adapter_name(c) for c in ("discriminatory", "sexual")], [1.0, 1.0],
+                       p.combination, p.density)
     x, t = torch.randn(2, 3, 32, 32), torch.tensor([3, 700])
     ref, pose = torch.randn(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
     with torch.no_grad():
         assert torch.allclose(fused(x, t, ref, pose), both(x, t, ref, pose), atol=1e-4)
+        with both.disable_adapter():
+            assert (fused(x, t, ref, pose) - both(x, t, ref, pose)).abs().max() > 1e-4  # not the base
     single = load_generator("models/generator/base", adapter="models/guard/adapters/sexual", device="cpu")
     assert single.resolution == 32
 
