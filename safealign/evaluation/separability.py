@@ -89,21 +89,26 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     at most a ``false_positive`` share of VALIDATION benign / near-miss frames is flagged; score TEST
     clips."""
 
-    def maps(split: str, labels: list[str] | tuple[str, ...], cat: str | None = None,
-             frames: int = frames_per_clip) -> tuple[np.ndarray, np.ndarray]:
+    def maps(split: str, labels: list[str] | tuple[str, ...], cat: str | None = None) -> np.ndarray:
+        # One call per selection: augmented copies find their parent clip's frames among the selected rows.
         selected = data.select(rows, split, labels, cat)
-        parts = [data.load_clip_triples([r], root, resolution, frames).pose for r in selected]
+        return data.load_clip_triples(selected, root, resolution, frames_per_clip).pose
+
+    def clip_maps(split: str, labels: list[str], cat: str) -> tuple[np.ndarray, np.ndarray]:
+        """Every frame of every original clip, and the clip index of each frame."""
+        parts = [data.load_clip_triples([r], root, resolution, 0).pose
+                 for r in data.originals(data.select(rows, split, labels, cat))]
         clip = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)]) if parts else np.zeros(0)
         return (np.concatenate(parts) if parts else np.zeros((0, resolution, resolution, 3), np.uint8)), clip
 
-    benign, _ = maps("train", data.FIDELITY_LABELS)
-    unsafe, _ = maps("train", [data.UNSAFE_LABEL], category)
+    benign = maps("train", data.FIDELITY_LABELS)
+    unsafe = maps("train", [data.UNSAFE_LABEL], category)
     unsafe = unsafe[distinct_from_benign(unsafe, benign, ambiguity_quantile)]
     net = train_classifier(benign, unsafe, steps, seed)
-    val, _ = maps("val", data.FIDELITY_LABELS)
+    val = maps("val", data.FIDELITY_LABELS)
     # "higher" makes tau a sample value, so at most the asked share of validation frames lies above it.
     tau = float(np.quantile(scores(net, val), 1.0 - false_positive, method="higher"))
-    test_unsafe, clip = maps("test", [data.UNSAFE_LABEL], category, frames=0)
+    test_unsafe, clip = clip_maps("test", [data.UNSAFE_LABEL], category)
     keep = distinct_from_benign(test_unsafe, benign, ambiguity_quantile)
     flagged = scores(net, test_unsafe) > tau
     clip_recall = [flagged[(clip == c) & keep].mean() >= 0.5 for c in np.unique(clip[keep])]
@@ -111,8 +116,8 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
         category, resolution, len(benign), len(unsafe), tau,
         test_unsafe_recall=_rate(flagged[keep]),
         test_unsafe_clip_recall=_rate(np.asarray(clip_recall)),
-        test_benign_false_positive=_rate(scores(net, maps("test", ["benign"])[0]) > tau),
-        test_near_miss_false_positive=_rate(scores(net, maps("test", ["near_miss"])[0]) > tau),
+        test_benign_false_positive=_rate(scores(net, maps("test", ["benign"])) > tau),
+        test_near_miss_false_positive=_rate(scores(net, maps("test", ["near_miss"])) > tau),
         val_false_positive=_rate(scores(net, val) > tau),
     )
 
