@@ -105,9 +105,9 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     unsafe = maps("train", [data.UNSAFE_LABEL], category)
     unsafe = unsafe[distinct_from_benign(unsafe, benign, ambiguity_quantile)]
     net = train_classifier(benign, unsafe, steps, seed)
-    val = maps("val", data.FIDELITY_LABELS)
+    val = scores(net, maps("val", data.FIDELITY_LABELS))
     # "higher" makes tau a sample value, so at most the asked share of validation frames lies above it.
-    tau = float(np.quantile(scores(net, val), 1.0 - false_positive, method="higher"))
+    tau = float(np.quantile(val, 1.0 - false_positive, method="higher"))
     test_unsafe, clip = clip_maps("test", [data.UNSAFE_LABEL], category)
     keep = distinct_from_benign(test_unsafe, benign, ambiguity_quantile)
     flagged = scores(net, test_unsafe) > tau
@@ -118,7 +118,7 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
         test_unsafe_clip_recall=_rate(np.asarray(clip_recall)),
         test_benign_false_positive=_rate(scores(net, maps("test", ["benign"])) > tau),
         test_near_miss_false_positive=_rate(scores(net, maps("test", ["near_miss"])) > tau),
-        val_false_positive=_rate(scores(net, val) > tau),
+        val_false_positive=_rate(val > tau),
     )
 
 
