@@ -42,7 +42,7 @@ def _run(ctx: StageContext) -> dict:
     ctx.tracker.log_inputs([dom.base, source])
     base = load_generator(dom.base, device=ctx.params.project.device)
     cfg = guard.GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
-                            p.preserve, p.safety_t_min)
+                            p.preserve, p.safety_t_min, p.pair_by_reference)
     loop = training.LoopConfig(p.steps, p.lr, seed)
     log_every = max(1, p.steps // 50)
 
@@ -62,7 +62,9 @@ def _run(ctx: StageContext) -> dict:
     check = guard.held_out_check(model, sets["check_benign"], sets["check_unsafe"],
                                  lambda x: degrade(x, p.degrade, p.degrade_strength), p.check_steps, seed)
     metrics = {"category": cat, "steps": p.steps, "lambda": p.lam, "preserve": p.preserve,
-               "safety_t_min": p.safety_t_min, "degrade": p.degrade, "train_cpu_seconds": train_cpu, "fidelity_triples": len(sets["fidelity"]),
+               "safety_t_min": p.safety_t_min, "pair_by_reference": p.pair_by_reference,
+               "degrade": p.degrade, "train_cpu_seconds": train_cpu,
+               "fidelity_triples": len(sets["fidelity"]),
                "safety_triples": len(sets["safety"]),
                "final": {k: training.smoothed(result.history, k) for k in ("loss", "fidelity", "safety", "preserve")},
                "check": check,

@@ -273,3 +273,27 @@ def test_safety_timesteps_respect_their_lower_bound_and_bad_bound_is_refused():
     assert int(t[:, 4:].min()) >= 900 and int(t.max()) <= 999 and int(t[:, :4].min()) < 900
     with pytest.raises(ConfigError, match="train_guard.safety_t_min"):
         train_guard(model, d, d, "g", GuardConfig(safety_t_min=1000), LossConfig(), LoopConfig(1, 1e-3, 0))
+
+
+def test_pairing_by_reference_draws_benign_rows_of_the_same_subject():
+    from safealign.generation.guard import draw_indices, reference_partners
+
+    refs = images(3, 1)  # three subjects
+    fidelity = refs[[0, 0, 1, 1, 1, 2]]
+    safety = np.concatenate([refs[[0, 1]], images(1, 9)])  # the last safety row has no benign partner
+    partners = reference_partners(safety, fidelity)
+    assert [p.tolist() for p in partners] == [[0, 1], [2, 3, 4], []]
+    rng = np.random.default_rng(0)
+    seen_unmatched = set()
+    for _ in range(50):
+        benign, unsafe = draw_indices(rng, len(fidelity), len(safety), 4, 4, partners)
+        assert len(benign) == len(unsafe) == 4
+        for b, u in zip(benign, unsafe):
+            if u < 2:
+                assert np.array_equal(fidelity[b], safety[u])
+            else:
+                seen_unmatched.add(int(b))
+    assert len(seen_unmatched) > 1  # unmatched rows fall back to any fidelity row
+    benign, _ = draw_indices(np.random.default_rng(0), len(fidelity), len(safety), 4, 4, None)
+    assert benign.min() >= 0 and benign.max() < len(fidelity)
+

@@ -16,10 +16,19 @@ term is mostly learnt there without looking at the pose; at high noise only the 
 safe from unsafe, and that is where sampling decides the frame's layout. Drawing the safety half's
 timesteps from [safety_t_min, T) spends the adapter on that decision (measured: unsafe guarded-vs-base SSIM
 P5 0.94 -> 0.86 with benign unchanged at 0.96-0.98).
+
+Why ``pair_by_reference``: every synthetic subject performs benign and unsafe actions with the same reference
+image. With independent halves the adapter also keys on appearance: on held-out subjects, the clips it
+degraded most were whole subjects, benign and unsafe alike, and swapping references moved the degradation
+with the reference, not with the pose. Drawing each fidelity sample with the same reference as a safety sample
+leaves the pose as the only difference within a pair (a fidelity sample is drawn at random where no reference
+matches). Measured (72 subjects, 1200 steps, val clips): AUC of guarded-vs-base SSIM, unsafe against benign +
+near-miss, 0.674 -> 0.709 (discriminatory) and 0.648 -> 0.813 (celebrity).
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -50,6 +59,7 @@ class GuardConfig:
     lam: float = 1.0
     preserve: float = 0.0
     safety_t_min: int = 0
+    pair_by_reference: bool = False
 
 
 def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, name: str, guard: GuardConfig,
@@ -69,10 +79,11 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     model = attach_lora(base, config, name, base_dir)
     scheduler = base.train_scheduler()
     half = guard.batch_size // 2
+    partners = reference_partners(safety.reference, fidelity.reference) if guard.pair_by_reference else None
 
     def step(_step: int, rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
-        batch = Triples.concat([fidelity.take(rng.integers(0, len(fidelity), half)),
-                                safety.take(rng.integers(0, len(safety), guard.batch_size - half))])
+        benign, unsafe = draw_indices(rng, len(fidelity), len(safety), half, guard.batch_size - half, partners)
+        batch = Triples.concat([fidelity.take(benign), safety.take(unsafe)])
         # One forward for both halves; the split keeps one curve per objective.
         t_min = torch.tensor([0] * half + [guard.safety_t_min] * (guard.batch_size - half))
         noised = noised_batch(model, batch.target, batch.reference, batch.pose, gen, loss, scheduler, t_min)
@@ -92,6 +103,29 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     result = training.run_training(model, model.parameters(), step, loop, None, f"train_guard[{name}]",
                                    callback)
     return model.eval(), result
+
+
+def reference_partners(safety_refs: np.ndarray, fidelity_refs: np.ndarray) -> list[np.ndarray]:
+    """For each safety row, the fidelity rows with an identical reference image (may be empty)."""
+    groups: dict[bytes, list[int]] = {}
+    for i, ref in enumerate(fidelity_refs):
+        groups.setdefault(hashlib.blake2b(ref.tobytes(), digest_size=16).digest(), []).append(i)
+    empty = np.zeros(0, np.int64)
+    return [np.asarray(groups.get(hashlib.blake2b(ref.tobytes(), digest_size=16).digest(), empty), np.int64)
+            for ref in safety_refs]
+
+
+def draw_indices(rng: np.random.Generator, n_fidelity: int, n_safety: int, n_benign: int, n_unsafe: int,
+                 partners: list[np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices of one batch: ``n_benign`` fidelity rows and ``n_unsafe`` safety rows. With ``partners``
+    (``reference_partners``), fidelity row k shares its reference with safety row k (k < n_unsafe) and is
+    drawn at random where that safety row has no partner or k >= n_unsafe."""
+    unsafe = rng.integers(0, n_safety, n_unsafe)
+    if partners is None:
+        return rng.integers(0, n_fidelity, n_benign), unsafe
+    benign = [rng.choice(partners[unsafe[k]]) if k < n_unsafe and len(partners[unsafe[k]])
+              else rng.integers(0, n_fidelity) for k in range(n_benign)]
+    return np.asarray(benign, np.int64), unsafe
 
 
 def guard_effect(base_outputs: np.ndarray, guarded: np.ndarray, truth: np.ndarray,

@@ -60,6 +60,7 @@ class TrainGuardParams(Section):
     lam: float = Field(ge=0)
     preserve: float = Field(ge=0)
     safety_t_min: int = Field(ge=0)
+    pair_by_reference: bool
     degrade: Literal["mosaic", "blur", "gray", "noise"]
     degrade_strength: float | None = Field(default=None, ge=0)
     frames_per_clip: int = Field(ge=1)
