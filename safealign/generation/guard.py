@@ -28,7 +28,6 @@ near-miss, 0.674 -> 0.709 (discriminatory) and 0.648 -> 0.813 (celebrity).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -109,10 +108,8 @@ def reference_partners(safety_refs: np.ndarray, fidelity_refs: np.ndarray) -> li
     """For each safety row, the fidelity rows with an identical reference image (may be empty)."""
     groups: dict[bytes, list[int]] = {}
     for i, ref in enumerate(fidelity_refs):
-        groups.setdefault(hashlib.blake2b(ref.tobytes(), digest_size=16).digest(), []).append(i)
-    empty = np.zeros(0, np.int64)
-    return [np.asarray(groups.get(hashlib.blake2b(ref.tobytes(), digest_size=16).digest(), empty), np.int64)
-            for ref in safety_refs]
+        groups.setdefault(ref.tobytes(), []).append(i)
+    return [np.asarray(groups.get(ref.tobytes(), []), np.int64) for ref in safety_refs]
 
 
 def draw_indices(rng: np.random.Generator, n_fidelity: int, n_safety: int, n_benign: int, n_unsafe: int,
