@@ -42,7 +42,8 @@ def _run(ctx: StageContext) -> dict:
     ctx.tracker.log_inputs([dom.base, source])
     base = load_generator(dom.base, device=ctx.params.project.device)
     cfg = guard.GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
-                            p.preserve, p.safety_t_min, p.pair_by_reference)
+                            p.preserve, p.safety_t_min, p.pair_by_reference,
+                            p.cross_reference)
     loop = training.LoopConfig(p.steps, p.lr, seed)
     log_every = max(1, p.steps // 50)
 
@@ -63,6 +64,7 @@ def _run(ctx: StageContext) -> dict:
                                  lambda x: degrade(x, p.degrade, p.degrade_strength), p.check_steps, seed)
     metrics = {"category": cat, "steps": p.steps, "lambda": p.lam, "preserve": p.preserve,
                "safety_t_min": p.safety_t_min, "pair_by_reference": p.pair_by_reference,
+               "cross_reference": p.cross_reference,
                "degrade": p.degrade, "train_cpu_seconds": train_cpu,
                "fidelity_triples": len(sets["fidelity"]),
                "safety_triples": len(sets["safety"]),

@@ -38,6 +38,7 @@ TINY_FACE = {
     "pretrain_generator.checkpoint_every": 2,
     "face.pretrain_generator": {"steps": 3, "preview_steps": 2},
     "train_guard.batch_size": 4,
+    "train_guard.cross_reference": 1,
     "train_guard.frames_per_clip": 2,
     "face.train_guard": {"steps": 2, "check_steps": 1, "check_clips": 1},
     "face.evaluate_guard.steps": 1,

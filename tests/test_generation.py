@@ -275,6 +275,35 @@ def test_safety_timesteps_respect_their_lower_bound_and_bad_bound_is_refused():
         train_guard(model, d, d, "g", GuardConfig(safety_t_min=1000), LossConfig(), LoopConfig(1, 1e-3, 0))
 
 
+def test_cross_reference_rows_get_another_subjects_reference_and_bad_counts_are_refused():
+    from safealign.generation.guard import GuardConfig, distinct_references, other_references, train_guard
+
+    refs = images(3, 1)
+    fidelity_refs = refs[[0, 0, 1, 2, 2, 1]]
+    subjects = distinct_references(fidelity_refs)
+    assert len(subjects) == 3 and all(np.array_equal(a, b) for a, b in zip(subjects, refs))
+    rng = np.random.default_rng(0)
+    drawn = set()
+    for _ in range(30):
+        out = other_references(rng, fidelity_refs, subjects)
+        for own, new in zip(fidelity_refs, out):
+            assert not np.array_equal(own, new)
+            drawn.add(new.tobytes())
+    assert len(drawn) == 3
+    model = tiny_model()
+    d = Triples(fidelity_refs, images(6, 2), images(6, 3))
+    for cfg in (GuardConfig(cross_reference=1), GuardConfig(preserve=1.0, cross_reference=4)):
+        with pytest.raises(ConfigError, match="train_guard.cross_reference"):
+            train_guard(model, d, d, "g", cfg, LossConfig(), LoopConfig(1, 1e-3, 0))
+    one_subject = Triples(refs[[0, 0, 0]], images(3, 2), images(3, 3))
+    with pytest.raises(ValueError, match="two subjects"):
+        train_guard(model, one_subject, d, "g", GuardConfig(preserve=1.0, cross_reference=1), LossConfig(),
+                    LoopConfig(1, 1e-3, 0))
+    _, result = train_guard(tiny_model(), d, d, "g", GuardConfig(preserve=1.0, cross_reference=3), LossConfig(),
+                            LoopConfig(2, 1e-3, 0))
+    assert len(result.history) == 2 and result.history[-1]["preserve"] >= 0.0
+
+
 def test_pairing_by_reference_draws_benign_rows_of_the_same_subject():
     from safealign.generation.guard import draw_indices, reference_partners
 

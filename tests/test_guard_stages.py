@@ -25,6 +25,7 @@ TINY_GENERATOR = {
     "pretrain_generator.preview_steps": 2,
     "train_guard.steps": 3,
     "train_guard.batch_size": 4,
+    "train_guard.cross_reference": 1,
     "train_guard.frames_per_clip": 2,
     "train_guard.check_steps": 2,
     "train_guard.check_clips": 2,

@@ -65,3 +65,12 @@ def test_stage_exits_2_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2 and not ran
     assert len(err.splitlines()) == 1 and "guard.resolution" in err and "'big'" in err
+
+
+def test_cross_field_rule_names_the_key_expected_and_received(tmp_path):
+    path = _write(tmp_path, lambda r: r["train_guard"].update({"batch_size": 4, "cross_reference": 2}))
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    message = str(err.value)
+    assert "train_guard" in message and "cross_reference: expected 0, or an int below batch_size / 2 = 2" in message
+    assert "received 2" in message

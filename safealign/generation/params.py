@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from safealign.config.base import Section
 
@@ -61,12 +61,20 @@ class TrainGuardParams(Section):
     preserve: float = Field(ge=0)
     safety_t_min: int = Field(ge=0)
     pair_by_reference: bool
+    cross_reference: int = Field(ge=0)
     degrade: Literal["mosaic", "blur", "gray", "noise"]
     degrade_strength: float | None = Field(default=None, ge=0)
     frames_per_clip: int = Field(ge=1)
     ambiguity_quantile: float = Field(ge=0, lt=1)
     check_steps: int = Field(ge=1)
     check_clips: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _cross_reference_fits(self) -> "TrainGuardParams":
+        if self.cross_reference and not (self.cross_reference < self.batch_size // 2 and self.preserve > 0):
+            raise ValueError(f"cross_reference: expected 0, or an int below batch_size / 2 = {self.batch_size // 2} "
+                             f"with preserve > 0, received {self.cross_reference} (preserve {self.preserve})")
+        return self
 
 
 class FuseGuardParams(Section):
