@@ -88,8 +88,8 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
         raise ConfigError(f"train_guard.cross_reference: expected 0, or an int below batch_size / 2 = {half} "
                           f"with preserve > 0 (those rows are trained by the preserve term only), received "
                           f"{guard.cross_reference} with preserve {guard.preserve}")
-    subjects = distinct_references(fidelity.reference) if guard.cross_reference else fidelity.reference[:0]
-    if guard.cross_reference and len(subjects) < 2:
+    subjects = distinct_references(fidelity.reference) if guard.cross_reference else None
+    if subjects is not None and len(subjects) < 2:
         raise ValueError(f"train_guard.cross_reference: needs the reference images of at least two subjects in "
                          f"the fidelity set, found {len(subjects)}")
     torch.manual_seed(loop.seed)
@@ -125,18 +125,24 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     return model.eval(), result
 
 
+def _rows_by_reference(refs: np.ndarray) -> dict[bytes, list[int]]:
+    """Row indices of ``refs`` grouped by identical reference image (one group per subject), in order of first
+    appearance."""
+    groups: dict[bytes, list[int]] = {}
+    for i, ref in enumerate(refs):
+        groups.setdefault(ref.tobytes(), []).append(i)
+    return groups
+
+
 def reference_partners(safety_refs: np.ndarray, fidelity_refs: np.ndarray) -> list[np.ndarray]:
     """For each safety row, the fidelity rows with an identical reference image (may be empty)."""
-    groups: dict[bytes, list[int]] = {}
-    for i, ref in enumerate(fidelity_refs):
-        groups.setdefault(ref.tobytes(), []).append(i)
+    groups = _rows_by_reference(fidelity_refs)
     return [np.asarray(groups.get(ref.tobytes(), []), np.int64) for ref in safety_refs]
 
 
 def distinct_references(refs: np.ndarray) -> np.ndarray:
     """The distinct images of ``refs`` (one per subject), in order of first appearance."""
-    first = {ref.tobytes(): i for i, ref in reversed(list(enumerate(refs)))}
-    return refs[sorted(first.values())]
+    return refs[[rows[0] for rows in _rows_by_reference(refs).values()]]
 
 
 def other_references(rng: np.random.Generator, refs: np.ndarray, subjects: np.ndarray) -> np.ndarray:
