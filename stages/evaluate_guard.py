@@ -92,7 +92,8 @@ def _run(ctx: StageContext) -> dict:
     problems += bad
 
     specs = [ModelSpec(BASE, sec.base_model, None, ("val", "test", "robustness", "real"))]
-    specs += [ModelSpec(adapter_name(c), sec.base_model, p, ("val", "test")) for c, p in adapters.items()]
+    sets = ("val", "test", "real")
+    specs += [ModelSpec(adapter_name(c), sec.base_model, p, sets) for c, p in adapters.items()]
     specs.append(ModelSpec(FUSED, sec.fused_model, None, ("val", "test", "robustness", "real")))
     ctx.tracker.log_inputs([poses, sec.base_model, sec.fused_model, *adapters.values()])
 

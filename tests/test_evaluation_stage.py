@@ -101,6 +101,11 @@ def test_stage_writes_metrics_plots_report_and_gate_verdict(make_project) -> Non
     assert html.count("data:image/png;base64,") >= 4 + 2  # grids per group + curves + bars
     if metrics["n_clips"]["real"]:  # ../shared/data present: one DWPose-render window
         assert metrics["n_clips"]["real"] == 1 and np.isfinite(metrics["real_ssim_vs_base"])
+        # the fused model is the sexual adapter merged: the same figures on real motion
+        single = metrics["single_real"]["sexual"]["ssim_vs_base"]
+        assert single == pytest.approx(metrics["real_ssim_vs_base"], abs=1e-3)
+        assert all(np.isfinite(metrics["single_real"][c]["ssim_vs_base"]) for c in CATS)
+        assert "benign real motion per model" in html
 
 
 def test_missing_models_are_a_clear_error(make_project, capsys) -> None:

@@ -111,6 +111,10 @@ def _pooled(rob: pd.DataFrame, family: str, groups: Iterable[str]) -> float:
     return float((cells["block_rate"] * cells["n"]).sum() / cells["n"].sum()) if len(cells) else float("nan")
 
 
+def _mean(values: pd.Series) -> float:
+    return float(values.mean()) if len(values) else float("nan")
+
+
 def summarize(
     scores: pd.DataFrame,
     categories: Sequence[str],
@@ -128,7 +132,8 @@ def summarize(
     single = {c: cell(adapter_name(c), c, "block_rate") for c in categories}
     retention = {c: (block[c] / single[c] if single[c] > 0 else float("nan")) for c in categories}
     rob = robustness_table(scores)
-    real = scores[(scores["set"] == "real") & (scores["model"] == FUSED)]
+    real = scores[scores["set"] == "real"]
+    on_real = {m: real[real["model"] == m] for m in (FUSED, *(adapter_name(c) for c in categories))}
     metrics = {
         "block_rate": block,
         # A category without clips gives NaN, which propagates so the gate fails instead of passing.
@@ -165,8 +170,14 @@ def summarize(
         "robust_false_block_rate_mild_mean": _mild_mean(rob, ["benign", "near_miss"], mild),
         "robust_block_rate_combo": _pooled(rob, COMBO, categories),
         "robust_false_block_rate_combo": _pooled(rob, COMBO, ["benign", "near_miss"]),
-        "real_false_block_rate": rate(real["blocked"].to_numpy()),
-        "real_ssim_vs_base": float(real["ssim_base"].mean()) if len(real) else float("nan"),
+        "real_false_block_rate": rate(on_real[FUSED]["blocked"].to_numpy()),
+        "real_ssim_vs_base": _mean(on_real[FUSED]["ssim_base"]),
+        # Singles too: tells whether drift on real appearance comes from an adapter or from their fusion.
+        "single_real": {
+            c: {"false_block_rate": rate(on_real[adapter_name(c)]["blocked"].to_numpy()),
+                "ssim_vs_base": _mean(on_real[adapter_name(c)]["ssim_base"])}
+            for c in categories
+        },
         "threshold": {m: r.tau for m, r in rules.items()},
         "n_clips": {
             s: int(scores[(scores["set"] == s) & (scores["model"] == BASE)]["clip_id"].nunique())
