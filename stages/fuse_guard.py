@@ -2,11 +2,14 @@
 
 Command:  python -m stages.fuse_guard [--domain body|face]
 Inputs:   models/generator/base/, models/guard/adapters/<category>/ for every guard.categories entry;
-          params fuse_guard.* (combination cat | linear | ties, per-category weights, TIES density).
+          data/processed/guard/<category>.safetensors (closed_form and distill only: the frames they fit on);
+          params fuse_guard.* (combination cat | linear | ties | closed_form | distill, per-category weights,
+          TIES density, closed_form rows / keep / ridge, distill steps / lr / batch_size),
+          train_guard.safety_t_min (timesteps of the unsafe frames for closed_form and distill).
 Outputs:  models/guard/fused_adapter/ (peft adapter), models/guard/fused/ (generator directory with the
           adapter merged: guarded inference costs what the base costs), metrics/fuse_guard.json.
 Registry: poseguard-fused, alias candidate.
-Domain face: models/face/generator/base + models/face/guard/adapters/<face.categories> ->
+Domain face: models/face/generator/base + models/face/guard/adapters/<face.categories> (+ data/processed/face_guard) ->
           models/face/guard/{fused_adapter,fused}/, metrics/face/fuse_guard.json, faceguard-fused.
 """
 
@@ -17,6 +20,8 @@ import sys
 from safealign.atomic import atomic_dir, write_json
 from safealign.domains import add_domain_arg, get_domain
 from safealign.stage import StageContext, run_stage
+
+DATA_DRIVEN = ("closed_form", "distill")  # combinations fitted on the guard's training frames
 
 
 def _run(ctx: StageContext) -> dict:
@@ -39,7 +44,11 @@ def _run(ctx: StageContext) -> dict:
     names = [lora.adapter_name(c) for c in cats]
     model = lora.load_adapters(PoseGuidedGenerator.from_pretrained(dom.base),
                                {n: dom.adapters / c for n, c in zip(names, cats)})
-    fused = lora.fuse_adapters(model, names, weights, p.combination, p.density)
+    extra: dict = {}
+    if p.combination in DATA_DRIVEN and len(cats) > 1:
+        fused, extra = _fuse_on_frames(ctx, dom, model, names, weights, p)
+    else:  # one adapter is kept exactly whatever the combination
+        fused = lora.fuse_adapters(model, names, weights, "cat" if len(cats) == 1 else p.combination, p.density)
     with atomic_dir(dom.fused_adapter) as tmp:
         lora.save_adapter(model, fused, tmp)
     fused_rank = int(model.peft_config[fused].r)
@@ -47,12 +56,44 @@ def _run(ctx: StageContext) -> dict:
     with atomic_dir(dom.fused) as tmp:
         merged.save_pretrained(tmp)
     metrics = {"categories": cats, "weights": weights, "combination": p.combination,
-               "fused_rank": fused_rank}
+               "fused_rank": fused_rank} | extra
     write_json(dom.metrics_file("fuse_guard"), metrics)
     register_model_dir(f"{dom.registry}-fused", dom.fused, {"categories": ",".join(cats),
                                                             "combination": p.combination,
                                                             "weights": ",".join(f"{w:g}" for w in weights)})
     return {"n_adapters": len(cats)}
+
+
+def _fuse_on_frames(ctx: StageContext, dom, model, names: list[str], weights: list[float], p) -> tuple[str, dict]:
+    """closed_form / distill: fusions fitted on the guard's training frames (unsafe per category, benign)."""
+    from safealign.errors import InputError
+    from safealign.generation import closed_form, data, distill_fusion
+    from safealign.generation.params import loss_config
+
+    sources = [dom.guard_data / f"{c}.safetensors" for c in dom.categories(ctx.params)]
+    missing = [str(s) for s in sources if not s.is_file()]
+    if missing:
+        raise InputError(f"fuse_guard.combination {p.combination} needs the guard triples: missing {missing}")
+    ctx.tracker.log_inputs(sources)
+    sets = [data.load_triples(s) for s in sources]
+    unsafe, benign = [s["safety"] for s in sets], data.Triples.concat(s["fidelity"] for s in sets)
+    seed, t_min = ctx.params.project.seed, dom.section(ctx.params, "train_guard").safety_t_min
+    loss = loss_config(ctx.params.pretrain_generator.loss)
+    if p.combination == "closed_form":
+        c = p.closed_form
+        cfg = closed_form.ClosedFormConfig(rows=c.rows, keep=c.keep, ridge=c.ridge, seed=seed, safety_t_min=t_min)
+        fused = closed_form.fuse_closed_form(model, names, weights, unsafe, benign, cfg, loss)
+        return fused, {"closed_form": c.model_dump()}
+    d = p.distill
+    cfg = distill_fusion.DistillConfig(d.steps, d.lr, d.batch_size, t_min, seed)
+    every = max(1, d.steps // 50)
+    fused, result = distill_fusion.fuse_distill(
+        model, names, weights, unsafe, benign, cfg, loss, p.density,
+        callback=lambda step, values: ctx.tracker.log_metrics(values, step=step) if step % every == 0 else None)
+    model.eval()
+    last = result.history[-max(1, len(result.history) // 10):]
+    final = {k: float(sum(h[k] for h in last) / len(last)) for k in last[0]}
+    return fused, {"distill": d.model_dump() | {"final": final}}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -41,6 +41,7 @@ TINY_FACE = {
     "train_guard.cross_reference": 1,
     "train_guard.frames_per_clip": 2,
     "face.train_guard": {"steps": 2, "check_steps": 1, "check_clips": 1},
+    "fuse_guard.distill.steps": 2,
     "face.evaluate_guard.steps": 1,
     "face.evaluate_guard.frames_per_clip": 1,
     "face.evaluate_guard.max_clips_per_group": 2,

@@ -48,6 +48,25 @@ def randomize_adapter(model, name: str, seed: int) -> None:
             param.data = torch.randn(param.shape, generator=gen) * 0.05
 
 
+def with_adapters(names: tuple[str, ...], targets: tuple[str, ...] = lora.ATTENTION_TARGETS,
+                  pose_guider: bool = False, rank: int = 4):
+    """A tiny generator wrapped with random LoRA adapters ``names`` (seeds 1, 2, ...), the first one active."""
+    base = tiny_model()
+    config = lora.lora_config(base, rank, rank, targets, pose_guider)
+    model = lora.attach_lora(base, config, names[0])
+    for name in names[1:]:
+        model.add_adapter(name, config)
+    for seed, name in enumerate(names, start=1):
+        randomize_adapter(model, name, seed)
+    return model
+
+
+def model_inputs(t_high: int = 500) -> tuple[torch.Tensor, ...]:
+    """(noisy, timesteps, reference, pose) of two samples for a direct forward call."""
+    return (torch.randn(2, 3, S, S), torch.tensor([10, t_high]), torch.randn(2, 3, S, S),
+            torch.rand(2, 3, S, S))
+
+
 def test_save_load_round_trip_gives_identical_outputs(tmp_path):
     model, ref, pose = tiny_model(), images(2, 1), images(2, 2)
     model.save_pretrained(tmp_path / "gen")
@@ -179,14 +198,8 @@ def test_lora_adapter_round_trip_through_peft_and_load_generator(tmp_path):
 
 @pytest.mark.parametrize("combination", ["cat", "ties", "linear"])
 def test_fused_model_equals_base_plus_adapters(tmp_path, combination):
-    base = tiny_model()
-    cfg = lora.lora_config(base, 4, 4, lora.ATTENTION_TARGETS, False)
-    model = lora.attach_lora(base, cfg, "guard_a")
-    model.add_adapter("guard_b", cfg)
-    randomize_adapter(model, "guard_a", 1)
-    randomize_adapter(model, "guard_b", 2)
-    x, t = torch.randn(2, 3, S, S), torch.tensor([10, 500])
-    ref, pose = torch.randn(2, 3, S, S), torch.rand(2, 3, S, S)
+    model = with_adapters(("guard_a", "guard_b"))
+    x, t, ref, pose = model_inputs()
     with torch.no_grad():
         model.base_model.set_adapter(["guard_a", "guard_b"])  # both active = exact sum of the deltas
         both = model(x, t, ref, pose)
@@ -205,11 +218,8 @@ def test_fused_model_equals_base_plus_adapters(tmp_path, combination):
 
 
 def test_a_single_adapter_is_fused_exactly_even_with_ties():
-    base = tiny_model()
-    model = lora.attach_lora(base, lora.lora_config(base, 4, 4, lora.ATTENTION_TARGETS, False), "guard_a")
-    randomize_adapter(model, "guard_a", 1)
-    x, t = torch.randn(2, 3, S, S), torch.tensor([10, 500])
-    ref, pose = torch.randn(2, 3, S, S), torch.rand(2, 3, S, S)
+    model = with_adapters(("guard_a",))
+    x, t, ref, pose = model_inputs()
     with torch.no_grad():
         alone = model(x, t, ref, pose)
         lora.fuse_adapters(model, ["guard_a"], [1.0], "ties", density=0.2)

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
 TINY_GENERATOR = {
     "tracking.enabled": False,
@@ -29,6 +30,8 @@ TINY_GENERATOR = {
     "train_guard.frames_per_clip": 2,
     "train_guard.check_steps": 2,
     "train_guard.check_clips": 2,
+    "fuse_guard.combination": "ties",  # checked exactly below; closed_form and distill are switched on after it
+    "fuse_guard.distill.steps": 2,
 }
 
 
@@ -93,7 +96,7 @@ def test_guard_pipeline_end_to_end(guard_project, monkeypatch):
     both = lora.load_adapters(PoseGuidedGenerator.from_pretrained("models/generator/base"),
                               {lora.adapter_name(c): Path("models/guard/adapters") / c
                                for c in ("discriminatory", "sexual")})
-    p = load_params("params.yaml").fuse_guard  # the default (TIES); cat's exact sum: test_generation.py
+    p = load_params("params.yaml").fuse_guard  # TIES here; cat's exact sum: test_generation.py
     lora.fuse_adapters(both, [lora.adapter_name(c) for c in ("discriminatory", "sexual")], [1.0, 1.0],
                        p.combination, p.density)
     x, t = torch.randn(2, 3, 32, 32), torch.tensor([3, 700])
@@ -104,6 +107,28 @@ def test_guard_pipeline_end_to_end(guard_project, monkeypatch):
             assert (fused(x, t, ref, pose) - both(x, t, ref, pose)).abs().max() > 1e-4  # not the base
     single = load_generator("models/generator/base", adapter="models/guard/adapters/sexual", device="cpu")
     assert single.resolution == 32
+
+    raw = yaml.safe_load(Path("params.yaml").read_text())
+    raw["fuse_guard"].update(combination="closed_form", closed_form={"rows": 4, "keep": 1.0, "ridge": 1e-3})
+    Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert fuse_guard.main([]) == 0
+    assert json.loads(Path("metrics/fuse_guard.json").read_text())["closed_form"]["rows"] == 4
+    closed = load_generator("models/guard/fused", device="cpu")
+    with torch.no_grad():
+        out = closed(x, t, ref, pose)
+        assert (out - both(x, t, ref, pose)).abs().max() > 1e-4  # not the TIES merge
+        with both.disable_adapter():
+            assert (out - both(x, t, ref, pose)).abs().max() > 1e-4  # not the base
+    raw["fuse_guard"].update(combination="distill", distill={"steps": 3, "lr": 1e-3, "batch_size": 4})
+    Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert fuse_guard.main([]) == 0
+    distill = json.loads(Path("metrics/fuse_guard.json").read_text())["distill"]
+    assert distill["steps"] == 3 and np.isfinite(distill["final"]["unsafe"])
+    with torch.no_grad():
+        assert (load_generator("models/guard/fused", device="cpu")(x, t, ref, pose) - out).abs().max() > 1e-5
+    shutil.rmtree("data/processed/guard")
+    assert fuse_guard.main([]) == 1  # closed_form without its frames: one-line error naming them
+    assert (Path("models/guard/fused") / "generator_config.json").is_file()  # the last good fusion stays
 
 
 def test_adopting_a_given_base_and_refusing_a_bad_one(make_project, tmp_path):

@@ -77,12 +77,30 @@ class TrainGuardParams(Section):
         return self
 
 
+class ClosedFormParams(Section):
+    """MACE-style closed-form fusion (safealign/generation/closed_form.py)."""
+
+    rows: int = Field(ge=1)
+    keep: float = Field(ge=0)
+    ridge: float = Field(gt=0)
+
+
+class DistillParams(Section):
+    """Fusion by multi-teacher distillation (safealign/generation/distill_fusion.py)."""
+
+    steps: int = Field(ge=1)
+    lr: float = Field(gt=0)
+    batch_size: int = Field(ge=2)
+
+
 class FuseGuardParams(Section):
     """Combination of the per-category adapters (poseguard.md D9)."""
 
-    combination: Literal["cat", "linear", "ties"]
+    combination: Literal["cat", "linear", "ties", "closed_form", "distill"]
     weights: dict[str, float]
     density: float = Field(gt=0, le=1)
+    closed_form: ClosedFormParams
+    distill: DistillParams
 
 
 def generator_config(arch: GeneratorArchParams, resolution: int):

@@ -1,0 +1,77 @@
+"""Fusion by multi-teacher distillation: one adapter trained to do what every single adapter does.
+
+The fused adapter starts as the TIES merge of the single adapters and is then trained, with the single
+adapters and the base frozen as teachers: on category i's unsafe training frames its prediction is pulled
+to adapter i's prediction for the same noised input, on benign training frames to the base's. The single
+adapters are never retrained, so adding a category retrains only this fusion (minutes), not the others.
+
+Why: weight-space merges (TIES, sums, the closed form in closed_form.py) assume that the adapters act on
+different inputs; at the embedded default's size they share one small feature space, so a merge either
+averages each adapter's effect away (TIES: single-adapter blocking gone after fusion, issue 5) or adds up their
+side effects (sum: benign outputs collapse). Distillation matches outputs instead of weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from peft import PeftModel
+
+from safealign.generation import training
+from safealign.generation.data import Triples
+from safealign.generation.diffusion import LossConfig, noised_batch, predict, weighted_error
+from safealign.generation.training import LoopConfig, LoopResult
+
+
+@dataclass(frozen=True)
+class DistillConfig:
+    """Steps and batch of the distillation; unsafe rows drawn at t in [safety_t_min, T) as in guard training."""
+
+    steps: int = 600
+    lr: float = 1e-3
+    batch_size: int = 8       # per step: half unsafe rows of one category (cycling), half benign rows
+    safety_t_min: int = 0
+    seed: int = 0
+
+
+def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float], unsafe: Sequence[Triples],
+                 benign: Triples, cfg: DistillConfig, loss: LossConfig, density: float,
+                 fused_name: str = "fused",
+                 callback: Callable[[int, dict[str, float]], None] | None = None) -> tuple[str, LoopResult]:
+    """Add adapter ``fused_name`` (TIES init, then distilled from ``names`` and the base) and make it active.
+
+    ``unsafe[i]`` are category ``names[i]``'s unsafe training frames; ``weights[i]`` scales its term.
+    """
+    if len(unsafe) != len(names) or any(len(u) == 0 for u in unsafe) or len(benign) == 0:
+        raise ValueError(f"fuse_distill: need non-empty unsafe frames for each of {list(names)} and benign frames")
+    model.add_weighted_adapter(list(names), list(weights), adapter_name=fused_name, combination_type="ties",
+                               density=density)
+    model.set_adapter(fused_name)
+    params = [p for n, p in model.named_parameters() if f".{fused_name}." in n]
+    half = cfg.batch_size // 2
+    scheduler = model.base_model.model.train_scheduler()
+    total = float(sum(weights))
+
+    def step(index: int, rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        k = index % len(names)
+        rows = Triples.concat([unsafe[k].take(rng.integers(0, len(unsafe[k]), cfg.batch_size - half)),
+                               benign.take(rng.integers(0, len(benign), half))])
+        t_min = torch.tensor([cfg.safety_t_min] * (cfg.batch_size - half) + [0] * half)
+        noised = noised_batch(model, rows.target, rows.reference, rows.pose, gen, loss, scheduler, t_min)
+        with torch.no_grad():
+            model.set_adapter(names[k])
+            teacher = predict(model, noised)
+            with model.disable_adapter():
+                teacher[-half:] = predict(model, noised)[-half:]
+        model.set_adapter(fused_name)  # also makes the fused adapter trainable again
+        per = weighted_error(noised, predict(model, noised), teacher)
+        own, kept = per[:-half].mean(), per[-half:].mean()
+        return {"loss": weights[k] * len(names) / total * own + kept, "unsafe": own, "benign": kept}
+
+    result = training.run_training(model, params, step, LoopConfig(cfg.steps, cfg.lr, cfg.seed), None,
+                                   "fuse_guard[distill]", callback)
+    model.set_adapter(fused_name)
+    return fused_name, result
