@@ -196,7 +196,7 @@ def test_lora_adapter_round_trip_through_peft_and_load_generator(tmp_path):
         lora.load_adapters(tiny_model(), {"guard_y": tmp_path / "base"})
 
 
-@pytest.mark.parametrize("combination", ["cat", "ties", "linear"])
+@pytest.mark.parametrize("combination", ["cat", "ties", "ties_svd", "linear"])
 def test_fused_model_equals_base_plus_adapters(tmp_path, combination):
     model = with_adapters(("guard_a", "guard_b"))
     x, t, ref, pose = model_inputs()
@@ -215,6 +215,20 @@ def test_fused_model_equals_base_plus_adapters(tmp_path, combination):
     assert (both - plain).abs().max() > 1e-3
     if combination == "cat":
         assert torch.allclose(fused, both, atol=1e-5)
+
+
+def test_ties_svd_is_ties_on_the_delta_ws():
+    """D9's TIES works on the delta Ws (peft's plain ``ties`` trims the A and B factors separately)."""
+    from peft.utils.merge_utils import ties
+
+    model = with_adapters(("guard_a", "guard_b"), rank=8)  # summed rank 16 = full rank of the 16-wide layers
+    lora.fuse_adapters(model, ["guard_a", "guard_b"], [1.0, 1.0], "ties_svd", density=0.5)
+    layer = model.base_model.model.unet.mid_block.attentions[0].to_q
+    deltas = torch.stack([layer.get_delta_weight(n) for n in ("guard_a", "guard_b")])
+    expected = ties(deltas, torch.tensor([1.0, 1.0]), density=0.5)
+    assert torch.allclose(layer.get_delta_weight("fused"), expected, atol=1e-5)
+    lora.fuse_adapters(model, ["guard_a", "guard_b"], [1.0, 1.0], "ties", density=0.5, fused_name="factors")
+    assert not torch.allclose(layer.get_delta_weight("factors"), expected, atol=1e-3)
 
 
 def test_a_single_adapter_is_fused_exactly_even_with_ties():

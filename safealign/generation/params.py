@@ -96,7 +96,7 @@ class DistillParams(Section):
 class FuseGuardParams(Section):
     """Combination of the per-category adapters (poseguard.md D9)."""
 
-    combination: Literal["cat", "linear", "ties", "closed_form", "distill"]
+    combination: Literal["cat", "linear", "ties", "ties_svd", "closed_form", "distill"]
     weights: dict[str, float]
     density: float = Field(gt=0, le=1)
     closed_form: ClosedFormParams
