@@ -67,7 +67,7 @@ def _run(ctx: StageContext) -> dict:
 def _fuse_on_frames(ctx: StageContext, dom, model, names: list[str], weights: list[float], p) -> tuple[str, dict]:
     """closed_form / distill: fusions fitted on the guard's training frames (unsafe per category, benign)."""
     from safealign.errors import InputError
-    from safealign.generation import closed_form, data, distill_fusion
+    from safealign.generation import closed_form, data, distill_fusion, training
     from safealign.generation.params import loss_config
 
     sources = [dom.guard_data / f"{c}.safetensors" for c in dom.categories(ctx.params)]
@@ -90,9 +90,7 @@ def _fuse_on_frames(ctx: StageContext, dom, model, names: list[str], weights: li
     fused, result = distill_fusion.fuse_distill(
         model, names, weights, unsafe, benign, cfg, loss, p.density,
         callback=lambda step, values: ctx.tracker.log_metrics(values, step=step) if step % every == 0 else None)
-    model.eval()
-    last = result.history[-max(1, len(result.history) // 10):]
-    final = {k: float(sum(h[k] for h in last) / len(last)) for k in last[0]}
+    final = {k: training.smoothed(result.history, k) for k in result.history[-1]}
     return fused, {"distill": d.model_dump() | {"final": final}}
 
 

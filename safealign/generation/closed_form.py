@@ -62,13 +62,13 @@ def input_covariances(model: PeftModel, triples: Triples, cfg: ClosedFormConfig,
     Runs the model as it stands (the caller picks the active adapter or disables them all).
     """
     layers = lora_layers(model)
-    sums = {n: torch.zeros(0, dtype=torch.float64) for n in layers}
+    sums: dict[str, torch.Tensor] = {}
     counts = dict.fromkeys(layers, 0)
 
     def hook(name: str):
         def capture(module, args, _out):
             rows = layer_inputs(module, args[0].detach()).to(torch.float64)
-            sums[name] = rows.T @ rows + (sums[name] if sums[name].numel() else 0)
+            sums[name] = sums.get(name, 0) + rows.T @ rows
             counts[name] += rows.shape[0]
         return capture
 

@@ -41,7 +41,7 @@ def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float
                  benign: Triples, cfg: DistillConfig, loss: LossConfig, density: float,
                  fused_name: str = "fused",
                  callback: Callable[[int, dict[str, float]], None] | None = None) -> tuple[str, LoopResult]:
-    """Add adapter ``fused_name`` (TIES init, then distilled from ``names`` and the base) and make it active.
+    """Add adapter ``fused_name`` (TIES init, then distilled from ``names`` and the base); active, eval mode.
 
     ``unsafe[i]`` are category ``names[i]``'s unsafe training frames; ``weights[i]`` scales its term.
     """
@@ -73,5 +73,5 @@ def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float
 
     result = training.run_training(model, params, step, LoopConfig(cfg.steps, cfg.lr, cfg.seed), None,
                                    "fuse_guard[distill]", callback)
-    model.set_adapter(fused_name)
+    model.eval()
     return fused_name, result
