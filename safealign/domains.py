@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from safealign.errors import ConfigError
 from safealign.layouts import BODY, FACE
 
@@ -58,7 +60,7 @@ class Domain:
         update = dict(getattr(params.face, key, {}) or {})
         update.update(self._fixed(key))
         try:
-            return type(base).model_validate({**base.model_dump(), **update})
+            return type(base).model_validate(_merged(base, update))
         except Exception as exc:  # pydantic ValidationError: one line naming the key
             raise ConfigError(f"face.{key}: invalid override: {str(exc).splitlines()[0:3]}") from None
 
@@ -78,6 +80,16 @@ class Domain:
                     "fused_model": self.fused.as_posix(), "poses_dir": self.poses_dir.as_posix(),
                     "extracted_manifest": self.extracted_manifest.as_posix()}
         return {}
+
+
+def _merged(section: BaseModel, update: dict) -> dict:
+    """``section`` dumped with ``update`` applied, into nested sections too (an override names only what
+    changes there); a dict-valued param (e.g. per-category weights) is replaced whole."""
+    out = section.model_dump()
+    for key, value in update.items():
+        sub = getattr(section, key, None)
+        out[key] = _merged(sub, value) if isinstance(sub, BaseModel) and isinstance(value, dict) else value
+    return out
 
 
 # dvc.yaml names of the shared stages run with --domain face.

@@ -4,7 +4,8 @@ Command:  python -m stages.fuse_guard [--domain body|face]
 Inputs:   models/generator/base/, models/guard/adapters/<category>/ for every guard.categories entry;
           data/processed/guard/<category>.safetensors (closed_form and distill only: the frames they fit on);
           params fuse_guard.* (combination cat | linear | ties | closed_form | distill, per-category weights,
-          TIES density, closed_form rows / keep / ridge, distill steps / lr / batch_size),
+          TIES density, closed_form rows / keep / ridge, distill steps / lr / batch_size / real_*),
+          real reference photos of fuse_guard.distill.real_references under project.shared_data (optional),
           train_guard.safety_t_min (timesteps of the unsafe frames for closed_form and distill).
 Outputs:  models/guard/fused_adapter/ (peft adapter), models/guard/fused/ (generator directory with the
           adapter merged: guarded inference costs what the base costs), metrics/fuse_guard.json.
@@ -85,13 +86,45 @@ def _fuse_on_frames(ctx: StageContext, dom, model, names: list[str], weights: li
         fused = closed_form.fuse_closed_form(model, names, weights, unsafe, benign, cfg, loss)
         return fused, {"closed_form": c.model_dump()}
     d = p.distill
-    cfg = distill_fusion.DistillConfig(d.steps, d.lr, d.batch_size, t_min, seed)
+    appearance, used, skipped = _real_appearance(ctx, dom, model, benign, d)
+    cfg = distill_fusion.DistillConfig(d.steps, d.lr, d.batch_size, t_min, seed, d.real_share)
     every = max(1, d.steps // 50)
     fused, result = distill_fusion.fuse_distill(
-        model, names, weights, unsafe, benign, cfg, loss, p.density,
+        model, names, weights, unsafe, benign, cfg, loss, p.density, appearance=appearance,
         callback=lambda step, values: ctx.tracker.log_metrics(values, step=step) if step % every == 0 else None)
     final = {k: training.smoothed(result.history, k) for k in result.history[-1]}
-    return fused, {"distill": d.model_dump() | {"final": final}}
+    real = {"real_references_used": used, "real_references_skipped": skipped}
+    return fused, {"distill": d.model_dump() | {"final": final} | real}
+
+
+def _real_appearance(ctx: StageContext, dom, model, benign, d) -> tuple:
+    """Benign distillation rows on the real reference photos of ``fuse_guard.distill.real_references``
+    (benign training poses, the base's samples as targets), the photos used, and those skipped with why.
+
+    The evaluation's own real photo is refused: its real-motion section would then score a trained input.
+    """
+    from safealign.errors import ConfigError, InputError
+    from safealign.evaluation.real import reference_image
+    from safealign.generation import distill_fusion
+
+    held_out = dom.section(ctx.params, "evaluate_guard").real_reference
+    if held_out in d.real_references:
+        raise ConfigError(f"fuse_guard.distill.real_references: expected photos other than the evaluation's "
+                          f"evaluate_guard.real_reference, received {d.real_references} (contains {held_out})")
+    shared = (ctx.root / ctx.params.project.shared_data).resolve()
+    refs, used, skipped = [], [], []
+    for rel in d.real_references:
+        try:
+            refs.append(reference_image(shared / rel, dom.resolution(ctx.params)))
+            used.append(rel)
+        except (InputError, OSError) as exc:  # absent shared data or a corrupt photo: the rest still fuse
+            skipped.append({"path": rel, "error": str(exc)})
+            print(f"fuse_guard: real reference skipped: {exc}", file=sys.stderr)
+    if not refs or d.real_share == 0:
+        return None, used, skipped
+    rows = distill_fusion.appearance_rows(model, refs, benign.pose, d.real_rows, ctx.params.project.seed,
+                                          d.real_sample_steps)
+    return rows, used, skipped
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,8 @@ import torch
 
 from safealign.generation.data import Triples
 from safealign.generation.diffusion import LossConfig, noised_batch, predict, weighted_error
-from safealign.generation.distill_fusion import DistillConfig, fuse_distill
+from safealign.generation.distill_fusion import DistillConfig, appearance_rows, fuse_distill
+from safealign.generation.sampling import generate
 from tests.test_generation import images, one_thread, with_adapters  # noqa: F401
 
 
@@ -62,3 +63,39 @@ def test_distillation_refuses_missing_frames():
     with pytest.raises(ValueError, match="non-empty unsafe frames"):
         fuse_distill(model, ["guard_a", "guard_b"], [1.0, 1.0], [frames(4, 0), Triples.empty(16)], frames(4, 6),
                      DistillConfig(steps=2), LossConfig(), 0.5)
+
+
+def test_appearance_rows_pair_the_photos_with_benign_poses_and_take_the_base_sample_as_target():
+    model = two_adapters()
+    model.set_adapter("guard_a")
+    photos, poses = list(images(2, 20)), images(5, 30)
+    rows = appearance_rows(model, photos, poses, rows=6, seed=3, steps=2)
+    assert len(rows) == 6 and np.array_equal(rows.reference[4], photos[0]) and np.array_equal(rows.reference[5], photos[1])
+    assert all(any(np.array_equal(p, q) for q in poses) for p in rows.pose)
+    with model.disable_adapter():
+        assert np.array_equal(rows.target, generate(model, rows.reference, rows.pose, seed=3, steps=2))
+    assert not np.array_equal(rows.target, generate(model, rows.reference, rows.pose, seed=3, steps=2))
+    assert model.active_adapter == "guard_a"  # adapters back on afterwards
+    with pytest.raises(ValueError, match="at least one reference"):
+        appearance_rows(model, [], poses, rows=2, seed=0, steps=1)
+
+
+def test_appearance_rows_teach_the_fused_adapter_the_base_on_those_appearances():
+    """With a share of the benign rows on other appearances (bright frames; the benign ones are dark), the
+    fused adapter ends closer to the base there than when it only saw the benign frames (same seed and steps)."""
+    unsafe = [frames(8, 0), frames(8, 3)]
+    benign = Triples(*(images(8, s) // 8 for s in (6, 7, 8)))
+    other = Triples(*(255 - images(8, s) // 8 for s in (40, 41, 42)))
+    gaps = []
+    for share in (0.0, 0.5):
+        model = two_adapters()
+        cfg = DistillConfig(steps=40, lr=3e-3, batch_size=8, safety_t_min=500, appearance_share=share)
+        fuse_distill(model, ["guard_a", "guard_b"], [1.0, 1.0], unsafe, benign, cfg, LossConfig(), 0.5,
+                     appearance=other)
+        gen = torch.Generator().manual_seed(11)
+        with torch.no_grad():
+            batch = noised_batch(model, other.target, other.reference, other.pose, gen, LossConfig())
+            with model.disable_adapter():
+                goal = predict(model, batch)
+            gaps.append(float(weighted_error(batch, predict(model, batch), goal).mean()))
+    assert gaps[1] < 0.8 * gaps[0], gaps

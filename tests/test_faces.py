@@ -145,6 +145,9 @@ def test_face_domain_applies_overrides_and_fixed_paths(make_project):
     assert sec.steps == 7 and sec.checkpoint_dir == "models/face/generator/checkpoint"
     assert face.section(p, "evaluate_guard").base_model == "models/face/generator/base"
     assert face.categories(p) == p.face.categories and body.categories(p) == p.guard.categories
+    fused = face.section(p, "fuse_guard")  # a nested override changes only the keys it names
+    assert fused.distill.real_references == [] and fused.distill.steps == p.fuse_guard.distill.steps
+    assert p.fuse_guard.distill.real_references  # the body keeps its own
     make_project({"face.pretrain_generator": {"steps": "many"}}, subdir="bad")
     with pytest.raises(ConfigError, match="face.pretrain_generator"):
         face.section(load_params("params.yaml"), "pretrain_generator")

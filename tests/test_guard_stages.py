@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from PIL import Image
 
 TINY_GENERATOR = {
     "tracking.enabled": False,
@@ -46,7 +47,7 @@ def guard_project(make_project, tiny_pose_data):
 
 
 @pytest.mark.slow
-def test_guard_pipeline_end_to_end(guard_project, monkeypatch):
+def test_guard_pipeline_end_to_end(guard_project, monkeypatch, capsys):
     from safealign.generation import lora, training
     from safealign.generation.loading import load_generator
     from safealign.generation.model import PoseGuidedGenerator
@@ -119,15 +120,30 @@ def test_guard_pipeline_end_to_end(guard_project, monkeypatch):
         assert (out - both(x, t, ref, pose)).abs().max() > 1e-4  # not the TIES merge
         with both.disable_adapter():
             assert (out - both(x, t, ref, pose)).abs().max() > 1e-4  # not the base
-    raw["fuse_guard"].update(combination="distill", distill={"steps": 3, "lr": 1e-3, "batch_size": 4})
+    photos = guard_project / "photos"  # the distillation's real photos: one good, one corrupt, one absent
+    photos.mkdir()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 24, 3), dtype=np.uint8)).save(photos / "a.png")
+    (photos / "bad.jpg").write_bytes(b"not a jpeg")
+    raw["project"]["shared_data"] = str(photos)
+    raw["fuse_guard"].update(combination="distill", distill={
+        "steps": 3, "lr": 1e-3, "batch_size": 4, "real_references": ["a.png", "bad.jpg", "none.png"],
+        "real_share": 0.5, "real_rows": 4, "real_sample_steps": 2})
     Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     assert fuse_guard.main([]) == 0
     distill = json.loads(Path("metrics/fuse_guard.json").read_text())["distill"]
     assert distill["steps"] == 3 and np.isfinite(distill["final"]["unsafe"])
+    assert distill["real_references_used"] == ["a.png"]
+    assert [(s["path"], s["path"] in s["error"]) for s in distill["real_references_skipped"]] == [
+        ("bad.jpg", True), ("none.png", True)]
     with torch.no_grad():
         assert (load_generator("models/guard/fused", device="cpu")(x, t, ref, pose) - out).abs().max() > 1e-5
+    raw["fuse_guard"]["distill"]["real_references"] = ["a.png", raw["evaluate_guard"]["real_reference"]]
+    Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    capsys.readouterr()
+    assert fuse_guard.main([]) == 2  # a params error: the evaluation's real photo would score a trained input
+    assert "fuse_guard.distill.real_references" in capsys.readouterr().err
     shutil.rmtree("data/processed/guard")
-    assert fuse_guard.main([]) == 1  # closed_form without its frames: one-line error naming them
+    assert fuse_guard.main([]) == 1  # distill without its frames: one-line error naming them
     assert (Path("models/guard/fused") / "generator_config.json").is_file()  # the last good fusion stays
 
 

@@ -67,6 +67,7 @@ class FaceParams(Section):
     curate: FaceCurateParams
     pretrain_generator: dict[str, Any]
     train_guard: dict[str, Any]
+    fuse_guard: dict[str, Any]
     evaluate_guard: dict[str, Any]
 
     @field_validator("categories")

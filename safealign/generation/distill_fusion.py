@@ -23,6 +23,7 @@ from peft import PeftModel
 from safealign.generation import training
 from safealign.generation.data import Triples
 from safealign.generation.diffusion import LossConfig, noised_batch, predict, weighted_error
+from safealign.generation.sampling import generate
 from safealign.generation.training import LoopConfig, LoopResult
 
 
@@ -35,15 +36,17 @@ class DistillConfig:
     batch_size: int = 8       # per step: half unsafe rows of one category (cycling), half benign rows
     safety_t_min: int = 0
     seed: int = 0
+    appearance_share: float = 0.0   # share of the benign rows drawn from the appearance rows, when given
 
 
 def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float], unsafe: Sequence[Triples],
                  benign: Triples, cfg: DistillConfig, loss: LossConfig, density: float,
-                 fused_name: str = "fused",
+                 fused_name: str = "fused", appearance: Triples | None = None,
                  callback: Callable[[int, dict[str, float]], None] | None = None) -> tuple[str, LoopResult]:
     """Add adapter ``fused_name`` (TIES init, then distilled from ``names`` and the base); active, eval mode.
 
     ``unsafe[i]`` are category ``names[i]``'s unsafe training frames; ``weights[i]`` scales its term.
+    ``appearance`` (see ``appearance_rows``) supplies ``cfg.appearance_share`` of the benign rows of each step.
     """
     if len(unsafe) != len(names) or any(len(u) == 0 for u in unsafe) or len(benign) == 0:
         raise ValueError(f"fuse_distill: need non-empty unsafe frames for each of {list(names)} and benign frames")
@@ -52,13 +55,17 @@ def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float
     model.set_adapter(fused_name)
     params = [p for n, p in model.named_parameters() if f".{fused_name}." in n]
     half = cfg.batch_size // 2
+    extra = round(half * cfg.appearance_share) if appearance is not None and len(appearance) else 0
     scheduler = model.base_model.model.train_scheduler()
     total = float(sum(weights))
 
     def step(index: int, rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         k = index % len(names)
-        rows = Triples.concat([unsafe[k].take(rng.integers(0, len(unsafe[k]), cfg.batch_size - half)),
-                               benign.take(rng.integers(0, len(benign), half))])
+        parts = [unsafe[k].take(rng.integers(0, len(unsafe[k]), cfg.batch_size - half)),
+                 benign.take(rng.integers(0, len(benign), half - extra))]
+        if extra:
+            parts.append(appearance.take(rng.integers(0, len(appearance), extra)))
+        rows = Triples.concat(parts)
         t_min = torch.tensor([cfg.safety_t_min] * (cfg.batch_size - half) + [0] * half)
         noised = noised_batch(model, rows.target, rows.reference, rows.pose, gen, loss, scheduler, t_min)
         with torch.no_grad():
@@ -75,3 +82,21 @@ def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float
                                    "fuse_guard[distill]", callback)
     model.eval()
     return fused_name, result
+
+
+def appearance_rows(model: PeftModel, references: Sequence[np.ndarray], poses: np.ndarray, rows: int,
+                    seed: int, steps: int) -> Triples:
+    """Benign rows for other appearances: ``rows`` poses drawn from ``poses`` [N, H, W, 3], each with one of
+    ``references`` (cycling), and as target the base's own sample for that pair (adapters off).
+
+    The benign term only asks the fused model to predict what the base predicts, so it needs no ground truth;
+    sampling the target from the base puts the noised inputs where inference on these references goes.
+    """
+    if not references or len(poses) == 0:
+        raise ValueError("appearance_rows: need at least one reference image and one pose")
+    rng = np.random.default_rng(seed)
+    pose = poses[rng.integers(0, len(poses), rows)]
+    ref = np.stack([references[i % len(references)] for i in range(rows)])
+    with model.disable_adapter():
+        target = generate(model, ref, pose, seed=seed, steps=steps)
+    return Triples(ref, pose, target)

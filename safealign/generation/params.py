@@ -91,6 +91,10 @@ class DistillParams(Section):
     steps: int = Field(ge=1)
     lr: float = Field(gt=0)
     batch_size: int = Field(ge=2)
+    real_references: list[str]      # under project.shared_data; never the evaluation's real_reference
+    real_share: float = Field(ge=0, lt=1)
+    real_rows: int = Field(ge=1)
+    real_sample_steps: int = Field(ge=1)
 
 
 class FuseGuardParams(Section):
