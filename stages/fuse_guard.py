@@ -107,11 +107,11 @@ def _real_appearance(ctx: StageContext, dom, model, benign, d) -> tuple:
     from safealign.evaluation.real import reference_image
     from safealign.generation import distill_fusion
 
+    shared = (ctx.root / ctx.params.project.shared_data).resolve()
     held_out = dom.section(ctx.params, "evaluate_guard").real_reference
-    if held_out in d.real_references:
+    if (shared / held_out).resolve() in {(shared / rel).resolve() for rel in d.real_references}:
         raise ConfigError(f"fuse_guard.distill.real_references: expected photos other than the evaluation's "
                           f"evaluate_guard.real_reference, received {d.real_references} (contains {held_out})")
-    shared = (ctx.root / ctx.params.project.shared_data).resolve()
     refs, used, skipped = [], [], []
     for rel in d.real_references:
         try:
