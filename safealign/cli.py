@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "safealign.commands.animate",
     "safealign.commands.assess_bias",
     "safealign.commands.separability",
+    "safealign.commands.guard_curve",
 ]
 
 

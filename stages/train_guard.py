@@ -30,7 +30,7 @@ def _run(ctx: StageContext) -> dict:
     from safealign.generation.degrade import degrade
     from safealign.generation.lora import adapter_name, adapter_summary, save_adapter
     from safealign.generation.loading import load_generator
-    from safealign.generation.params import loss_config
+    from safealign.generation.params import guard_config, loss_config
     from safealign.tracking.registry import register_model_dir
 
     dom = get_domain(ctx.args.domain)
@@ -41,9 +41,7 @@ def _run(ctx: StageContext) -> dict:
     sets = data.load_triples(source)
     ctx.tracker.log_inputs([dom.base, source])
     base = load_generator(dom.base, device=ctx.params.project.device)
-    cfg = guard.GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
-                            p.preserve, p.safety_t_min, p.pair_by_reference,
-                            p.cross_reference)
+    cfg = guard_config(p)
     loop = training.LoopConfig(p.steps, p.lr, seed)
     log_every = max(1, p.steps // 50)
 

@@ -20,7 +20,8 @@ class EvalSets:
     train: pd.DataFrame
 
 
-def _cap(rows: pd.DataFrame, keys: list[str], n: int | None, seed: int) -> pd.DataFrame:
+def cap_per_group(rows: pd.DataFrame, keys: list[str], n: int | None, seed: int) -> pd.DataFrame:
+    """At most ``n`` rows per ``keys`` group (None = all), the same rows for the same seed."""
     if n is None or rows.empty:
         return rows.reset_index(drop=True)
     # Deterministic subsample per group: a seeded shuffle of the sorted rows, then the first n of each group.
@@ -38,13 +39,15 @@ def select_sets(
     """Originals of the val (benign only) and test splits, and robustness copies of the chosen test clips."""
     original = manifest["parent_clip_id"].fillna("").astype(str) == ""
     train = manifest[manifest["split"] == "train"]
-    val = _cap(
+    val = cap_per_group(
         manifest[(manifest["split"] == "val") & original & (manifest["label"] == "benign")],
         ["category"],
         max_per_group,
         seed,
     )
-    test = _cap(manifest[(manifest["split"] == "test") & original], ["category"], max_per_group, seed)
+    test = cap_per_group(
+        manifest[(manifest["split"] == "test") & original], ["category"], max_per_group, seed
+    )
     if len(robustness):
         # The whole robustness set must derive from held-out clips (contract), not only the part evaluated.
         assert_disjoint(robustness, train, "the robustness set")
@@ -52,7 +55,7 @@ def select_sets(
     rob = rob.assign(level=rob["level"].astype(str)) if len(rob) else rob
     # Cells are (family, level, label): unsafe categories share a cell, keeping the grid affordable on CPU.
     rob = (
-        _cap(rob, ["family", "level", "label"], max_per_cell, seed)
+        cap_per_group(rob, ["family", "level", "label"], max_per_cell, seed)
         if len(rob)
         else rob.reset_index(drop=True)
     )

@@ -74,8 +74,12 @@ class GuardConfig:
 def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, name: str, guard: GuardConfig,
                 loss: LossConfig, loop: LoopConfig, base_dir: str | Path | None = None,
                 callback: Callable[[int, dict[str, float]], None] | None = None,
+                on_attach: Callable[[PeftModel], None] | None = None,
                 ) -> tuple[PeftModel, LoopResult]:
-    """Attach adapter ``name`` to ``base`` and train it; returns the peft model and per-objective losses."""
+    """Attach adapter ``name`` to ``base`` and train it; returns the peft model and per-objective losses.
+
+    ``on_attach(model)`` sees the peft model before the first step (a callback that generates with it, e.g.
+    safealign.evaluation.learning_curve.CurveProbe, needs it)."""
     if len(fidelity) == 0 or len(safety) == 0:
         raise ValueError(f"train_guard: need fidelity and safety triples (got {len(fidelity)} and "
                          f"{len(safety)})")
@@ -95,6 +99,8 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     torch.manual_seed(loop.seed)
     config = lora_config(base, guard.rank, guard.alpha, guard.target_modules, guard.pose_guider_lora)
     model = attach_lora(base, config, name, base_dir)
+    if on_attach is not None:
+        on_attach(model)
     scheduler = base.train_scheduler()
     partners = reference_partners(safety.reference, fidelity.reference) if guard.pair_by_reference else None
 

@@ -125,3 +125,11 @@ def loss_config(loss: LossParams):
 
     return LossConfig(min_snr_gamma=loss.min_snr_gamma, ref_drop_prob=loss.ref_drop_prob,
                       noise_offset=loss.noise_offset)
+
+
+def guard_config(p: TrainGuardParams):
+    """params ``train_guard`` -> ``GuardConfig`` (LoRA shape and the dual objective's mix)."""
+    from safealign.generation.guard import GuardConfig
+
+    return GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
+                       p.preserve, p.safety_t_min, p.pair_by_reference, p.cross_reference)

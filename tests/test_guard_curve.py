@@ -1,0 +1,103 @@
+"""The guard learning curve (safealign.evaluation.learning_curve, `safealign guard-curve`): val-only sets, the
+evaluation's block rule, and a probe that leaves training untouched (step N of the curve = an N-step run)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from safetensors.numpy import load_file
+
+from safealign.errors import DataValidationError, InputError
+from safealign.evaluation.learning_curve import curve_point, curve_rows
+from tests.test_guard_stages import guard_project  # noqa: F401  (fixture)
+
+
+def _manifest() -> pd.DataFrame:
+    rows = []
+    for split, subject in (("train", "s1"), ("val", "s2"), ("test", "s3")):
+        for label, category in (("benign", "benign"), ("near_miss", "near_miss"), ("unsafe", "sexual"),
+                                ("unsafe", "celebrity")):
+            for k in range(3):
+                rows.append({"clip_id": f"{split}-{category}-{k}", "subject": subject, "split": split,
+                             "label": label, "category": category, "parent_clip_id": "", "path": "x.npz"})
+    rows.append({"clip_id": "val-sexual-aug", "subject": "s2", "split": "val", "label": "unsafe",
+                 "category": "sexual", "parent_clip_id": "val-sexual-0", "path": "y.npz"})
+    return pd.DataFrame(rows)
+
+
+def test_curve_rows_take_original_val_clips_of_the_category_only():
+    sets = curve_rows(_manifest(), "sexual", 2, seed=0)
+    assert {g: len(r) for g, r in sets.items()} == {"benign": 2, "near_miss": 2, "unsafe": 2}
+    for rows in sets.values():
+        assert set(rows["split"]) == {"val"} and set(rows["parent_clip_id"]) == {""}
+    assert set(sets["unsafe"]["category"]) == {"sexual"}
+    assert curve_rows(_manifest(), "sexual", 2, seed=0)["unsafe"].equals(sets["unsafe"])  # seeded cap
+    with pytest.raises(InputError, match="no val unsafe clip.*discriminatory"):
+        curve_rows(_manifest(), "discriminatory", None, seed=0)
+    leaky = _manifest()
+    leaky.loc[leaky["clip_id"] == "train-benign-0", "subject"] = "s2"  # a val subject in training
+    with pytest.raises(DataValidationError, match="val benign set shares data"):
+        curve_rows(leaky, "sexual", None, seed=0)
+
+
+def test_curve_point_applies_the_evaluation_rule():
+    benign = np.linspace(0.90, 1.0, 21)  # P5 = 0.905 -> tau 0.855 with margin 0.05
+    scores = {"benign": benign, "near_miss": np.array([0.85, 0.95, 0.97, 0.99]),
+              "unsafe": np.array([0.5, 0.8, 0.86, 0.99])}
+    point = curve_point(scores, 5.0, 0.05)
+    assert point["tau"] == pytest.approx(0.855)
+    assert point["block_rate"] == 0.5 and point["near_miss_false_block"] == 0.25
+    assert point["benign_false_block"] == 0.0
+    assert point["unsafe_ssim_mean"] == pytest.approx(0.7875)
+    # AUC = P(unsafe SSIM < negative SSIM), ties half: the pairwise count over the 25 negatives
+    negatives = np.r_[benign, scores["near_miss"]]
+    pairs = [(u < n) + 0.5 * (u == n) for u in scores["unsafe"] for n in negatives]
+    assert point["auc"] == pytest.approx(np.mean(pairs)) and point["auc"] == pytest.approx(0.77)
+    separated = curve_point({"benign": benign, "unsafe": np.array([0.1, 0.2])}, 5.0, 0.05)
+    assert separated["auc"] == 1.0 and separated["block_rate"] == 1.0
+    assert math.isnan(separated["near_miss_false_block"])  # no near-miss clip: undefined, not 0
+
+
+@pytest.mark.slow
+def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys):  # noqa: F811
+    from safealign.cli import main
+    from stages import guard_data, pretrain_generator, train_guard
+
+    assert pretrain_generator.main([]) == 0
+    assert guard_data.main(["--item", "discriminatory"]) == 0
+    out, saved = tmp_path / "curve.json", tmp_path / "adapters"
+    assert main(["guard-curve", "--category", "discriminatory", "--steps", "4", "--every", "2", "--clips", "3",
+                 "--out", str(out), "--save-adapters", str(saved)]) == 0
+    curve = json.loads(out.read_text())
+    assert [p["step"] for p in curve["points"]] == [2, 4]
+    for point in curve["points"]:
+        assert 0.0 <= point["block_rate"] <= 1.0 and np.isfinite(point["tau"]) and point["train_seconds"] >= 0
+    manifest = pd.read_parquet("data/processed/poses/manifest.parquet").set_index("clip_id")
+    judged = [c for ids in curve["val_clips"].values() for c in ids]
+    assert judged and set(manifest.loc[judged, "split"]) == {"val"}
+    assert set(manifest.loc[curve["val_clips"]["unsafe"], "category"]) == {"discriminatory"}
+    assert sorted(p.name for p in saved.iterdir()) == ["step_2", "step_4"]
+
+    # The probe generates between steps; the adapter at step 2 must still be the one a 2-step run gives.
+    raw = yaml.safe_load(Path("params.yaml").read_text())
+    raw["train_guard"]["steps"] = 2
+    Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert train_guard.main(["--item", "discriminatory"]) == 0
+    plain = load_file("models/guard/adapters/discriminatory/adapter_model.safetensors")
+    probed = load_file(str(saved / "step_2" / "adapter_model.safetensors"))
+    assert plain.keys() == probed.keys()
+    for key in plain:
+        np.testing.assert_array_equal(plain[key], probed[key], err_msg=key)
+    later = load_file(str(saved / "step_4" / "adapter_model.safetensors"))
+    assert any(not np.array_equal(later[k], plain[k]) for k in plain)  # it kept training
+
+    assert main(["guard-curve", "--category", "unknown"]) == 1
+    assert "--category unknown: not a body category" in capsys.readouterr().err
+    assert main(["guard-curve", "--category", "sexual"]) == 1  # its guard data was not prepared
+    assert "guard_data@sexual" in capsys.readouterr().err
