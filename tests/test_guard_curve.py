@@ -72,9 +72,11 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
     assert pretrain_generator.main([]) == 0
     assert guard_data.main(["--item", "discriminatory"]) == 0
     out, saved = tmp_path / "curve.json", tmp_path / "adapters"
-    assert main(["guard-curve", "--category", "discriminatory", "--steps", "4", "--every", "2", "--clips", "3",
-                 "--out", str(out), "--save-adapters", str(saved)]) == 0
+    assert main(["guard-curve", "--category", "discriminatory", "--steps", "4", "--every", "2",
+                 "--clips", "3", "--set", "train_guard.lam=1.5", "--out", str(out),
+                 "--save-adapters", str(saved)]) == 0
     curve = json.loads(out.read_text())
+    assert curve["train_guard"]["lam"] == 1.5 and curve["overrides"] == ["train_guard.lam=1.5"]
     assert [p["step"] for p in curve["points"]] == [2, 4]
     for point in curve["points"]:
         assert 0.0 <= point["block_rate"] <= 1.0 and np.isfinite(point["tau"]) and point["train_seconds"] >= 0
@@ -86,7 +88,7 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
 
     # The probe generates between steps; the adapter at step 2 must still be the one a 2-step run gives.
     raw = yaml.safe_load(Path("params.yaml").read_text())
-    raw["train_guard"]["steps"] = 2
+    raw["train_guard"].update(steps=2, lam=1.5)
     Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     assert train_guard.main(["--item", "discriminatory"]) == 0
     plain = load_file("models/guard/adapters/discriminatory/adapter_model.safetensors")
@@ -97,6 +99,10 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
     later = load_file(str(saved / "step_4" / "adapter_model.safetensors"))
     assert any(not np.array_equal(later[k], plain[k]) for k in plain)  # it kept training
 
+    assert main(["guard-curve", "--category", "discriminatory", "--set", "train_guard.lam=high"]) == 2
+    assert "key 'train_guard.lam'" in capsys.readouterr().err
+    assert main(["guard-curve", "--category", "discriminatory", "--set", "lam"]) == 2
+    assert "expected KEY=VALUE" in capsys.readouterr().err
     assert main(["guard-curve", "--category", "unknown"]) == 1
     assert "--category unknown: not a body category" in capsys.readouterr().err
     assert main(["guard-curve", "--category", "sexual"]) == 1  # its guard data was not prepared

@@ -16,8 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--params", default="params.yaml")
     p.add_argument("--steps", type=int, default=None, help="training steps (default: train_guard.steps)")
     p.add_argument("--every", type=int, default=None, help="steps between points (default: steps / 4)")
-    p.add_argument("--lam", type=float, default=None, help="safety weight (default: train_guard.lam)")
-    p.add_argument("--lr", type=float, default=None, help="learning rate (default: train_guard.lr)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="override a param for this run, validated like params.yaml (repeatable), e.g. "
+                        "--set train_guard.lam=2 --set train_guard.preserve=30")
     p.add_argument("--clips", type=int, default=36,
                    help="val clips per group at most (benign calibrates tau; near-miss, unsafe are judged)")
     p.add_argument("--save-adapters", default=None, metavar="DIR",
@@ -27,7 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import dataclasses
     from pathlib import Path
 
     import pandas as pd
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from safealign.generation.params import guard_config, loss_config
     from safealign.generation.sampling import generate
 
-    params = load_params(args.params)
+    params = load_params(args.params, parse_overrides(args.overrides))
     dom = get_domain(args.domain)
     if args.category not in dom.categories(params):
         raise InputError(f"--category {args.category}: not a {dom.name} category {dom.categories(params)}")
@@ -76,11 +76,9 @@ def run(args: argparse.Namespace) -> int:
 
     name = adapter_name(args.category)
     save_dir = Path(args.save_adapters) if args.save_adapters else None
-    cfg = guard_config(p)
-    cfg = dataclasses.replace(cfg, lam=args.lam if args.lam is not None else cfg.lam)
-    lr = args.lr if args.lr is not None else p.lr
-    header = {"category": args.category, "domain": dom.name, "steps": steps, "every": every, "lam": cfg.lam,
-              "lr": lr, "rank": cfg.rank, "seed": seed,
+    cfg, lr = guard_config(p), p.lr
+    header = {"category": args.category, "domain": dom.name, "steps": steps, "every": every,
+              "overrides": args.overrides, "train_guard": p.model_dump(), "seed": seed,
               "rule": {"percentile": ev.threshold_percentile, "margin": ev.threshold_margin},
               "val_clips": {g: [c.clip_id for c in clips[g]] for g in GROUPS}}
     tqdm.write(f"{args.category}: lam {cfg.lam:g}, lr {lr:g}, rank {cfg.rank}; val clips "
@@ -108,3 +106,23 @@ def run(args: argparse.Namespace) -> int:
     guard.train_guard(base, sets["fidelity"], sets["safety"], name, cfg, loss, loop, dom.base.resolve(),
                       probe, probe.bind)
     return 0
+
+
+def parse_overrides(items: list[str]) -> dict:
+    """``["train_guard.lam=2"]`` -> ``{"train_guard.lam": 2}``; values read as YAML (2, 0.5, true, [a])."""
+    import yaml
+
+    from safealign.errors import ConfigError
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE with a dotted params key, "
+                              "e.g. train_guard.lam=2")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = str(exc).splitlines()[0]
+            raise ConfigError(f"--set {key}: value {value!r} is not YAML ({problem})") from None
+    return out
