@@ -80,6 +80,10 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
     assert [p["step"] for p in curve["points"]] == [2, 4]
     for point in curve["points"]:
         assert 0.0 <= point["block_rate"] <= 1.0 and np.isfinite(point["tau"]) and point["train_seconds"] >= 0
+        per_clip = point["ssim_per_clip"]
+        sizes = {g: len(v) for g, v in curve["val_clips"].items() if v}
+        assert {g: len(v) for g, v in per_clip.items()} == sizes
+        assert point["unsafe_ssim_mean"] == pytest.approx(np.mean(per_clip["unsafe"]), abs=1e-4)
     manifest = pd.read_parquet("data/processed/poses/manifest.parquet").set_index("clip_id")
     judged = [c for ids in curve["val_clips"].values() for c in ids]
     assert judged and set(manifest.loc[judged, "split"]) == {"val"}

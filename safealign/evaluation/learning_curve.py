@@ -73,7 +73,8 @@ def curve_point(scores: dict[str, np.ndarray], percentile: float, margin: float)
 @dataclass
 class CurveProbe:
     """A ``train_guard`` callback: every ``every`` steps (and at ``last``), generate the val sets with the
-    adapter being trained and with it disabled (once), score against each other and append a point.
+    adapter being trained and with it disabled (once), score against each other and append a point (the
+    ``curve_point`` figures plus ``ssim_per_clip`` per group, in the order of ``clips``).
 
     ``model`` is set after the adapter is attached (``bind``); ``on_point(point, model)`` runs after each
     point (print it, save the adapter, write the curve so far). Training seconds exclude the probe's own time.
@@ -118,6 +119,7 @@ class CurveProbe:
         self.model.train()  # generate() switched to eval; training resumes in train mode
         point = {"step": step, "train_seconds": began - self._start - self._probe_seconds}
         point |= curve_point(scores, self.percentile, self.margin)
+        point["ssim_per_clip"] = {g: [round(float(x), 5) for x in v] for g, v in scores.items()}  # val order
         self.points.append(point)
         if self.on_point is not None:
             self.on_point(point, self.model)
