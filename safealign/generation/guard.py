@@ -33,11 +33,6 @@ then told to leave benign poses alone under many more (pose, appearance) combina
 the preserve term only, since their true frame shows a different person. Measured (72 subjects, 1200 steps,
 pairing on, 2 of 4 rows): the per-subject tail of benign val SSIM disappeared (worst subject 0.42 -> 0.92);
 AUC 0.813 -> 0.81-0.92 over three random draw orders (celebrity), 0.709 -> 0.707 (discriminatory).
-
-Why ``reference_jitter``: the appearance shortcut survives on held-out subjects whose look is unlike any
-training subject (a learning curve on val showed one val subject's benign clips degraded as much as the unsafe
-ones, and the block threshold is set by that tail). Random colour versions of the cross-reference rows' images
-widen the appearances the adapter is told to leave alone, at no labelling cost (those rows are preserve-only).
 """
 
 from __future__ import annotations
@@ -74,7 +69,6 @@ class GuardConfig:
     safety_t_min: int = 0
     pair_by_reference: bool = False
     cross_reference: int = 0
-    reference_jitter: float = 0.0
 
 
 def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, name: str, guard: GuardConfig,
@@ -116,8 +110,6 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
         if guard.cross_reference:
             rows = np.arange(half - guard.cross_reference, half)
             batch.reference[rows] = other_references(rng, batch.reference[rows], subjects)
-            if guard.reference_jitter:
-                batch.reference[rows] = jitter_colours(rng, batch.reference[rows], guard.reference_jitter)
         # One forward for both halves; the split keeps one curve per objective.
         t_min = torch.tensor([0] * half + [guard.safety_t_min] * (guard.batch_size - half))
         noised = noised_batch(model, batch.target, batch.reference, batch.pose, gen, loss, scheduler, t_min)
@@ -166,19 +158,6 @@ def other_references(rng: np.random.Generator, refs: np.ndarray, subjects: np.nd
         others = [i for i, s in enumerate(subjects) if not np.array_equal(s, ref)]
         out[k] = subjects[rng.choice(others)]
     return out
-
-
-def jitter_colours(rng: np.random.Generator, images: np.ndarray, strength: float) -> np.ndarray:
-    """Random colour versions of uint8 images [N, H, W, 3]: channel order permuted with probability 1/2,
-    then per-channel gain in 1 +- ``strength`` and offset in +- 128 * ``strength`` (clipped to [0, 255])."""
-    out = images.astype(np.float32)
-    for k in range(len(out)):
-        if rng.random() < 0.5:
-            out[k] = out[k][..., rng.permutation(3)]
-        gain = rng.uniform(1 - strength, 1 + strength, 3)
-        offset = rng.uniform(-128 * strength, 128 * strength, 3)
-        out[k] = out[k] * gain + offset
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
 def draw_indices(rng: np.random.Generator, n_fidelity: int, n_safety: int, n_benign: int, n_unsafe: int,

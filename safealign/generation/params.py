@@ -62,7 +62,6 @@ class TrainGuardParams(Section):
     safety_t_min: int = Field(ge=0)
     pair_by_reference: bool
     cross_reference: int = Field(ge=0)
-    reference_jitter: float = Field(ge=0, le=1)
     degrade: Literal["mosaic", "blur", "gray", "noise"]
     degrade_strength: float | None = Field(default=None, ge=0)
     frames_per_clip: int = Field(ge=1)
@@ -75,9 +74,6 @@ class TrainGuardParams(Section):
         if self.cross_reference and not (self.cross_reference < self.batch_size // 2 and self.preserve > 0):
             raise ValueError(f"cross_reference: expected 0, or an int below batch_size / 2 = {self.batch_size // 2} "
                              f"with preserve > 0, received {self.cross_reference} (preserve {self.preserve})")
-        if self.reference_jitter and not self.cross_reference:
-            raise ValueError(f"reference_jitter: expected 0 when cross_reference is 0 (it colours the "
-                             f"cross-reference rows), received {self.reference_jitter}")
         return self
 
 
@@ -136,4 +132,4 @@ def guard_config(p: TrainGuardParams):
     from safealign.generation.guard import GuardConfig
 
     return GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
-                       p.preserve, p.safety_t_min, p.pair_by_reference, p.cross_reference, p.reference_jitter)
+                       p.preserve, p.safety_t_min, p.pair_by_reference, p.cross_reference)
