@@ -27,7 +27,6 @@ def _run(ctx: StageContext) -> dict:
     set_threads(ctx.params.pretrain_generator.torch_threads)
     from safealign.errors import InputError
     from safealign.generation import data, guard, training
-    from safealign.generation.appearance_pool import pool_for_domain
     from safealign.generation.degrade import degrade
     from safealign.generation.lora import adapter_name, adapter_summary, save_adapter
     from safealign.generation.loading import load_generator
@@ -53,9 +52,8 @@ def _run(ctx: StageContext) -> dict:
     name = adapter_name(cat)
     cpu_start = time.process_time()
     loss = loss_config(ctx.params.pretrain_generator.loss)
-    pool = pool_for_domain(p.appearance_pool, dom.name, dom.resolution(ctx.params), seed)
     model, result = guard.train_guard(base, sets["fidelity"], sets["safety"], name, cfg, loss, loop,
-                                      dom.base.resolve(), log, extra_references=pool)
+                                      dom.base.resolve(), log)
     train_cpu = time.process_time() - cpu_start
     out = dom.adapters / cat
     with atomic_dir(out) as tmp:
@@ -64,7 +62,7 @@ def _run(ctx: StageContext) -> dict:
                                  lambda x: degrade(x, p.degrade, p.degrade_strength), p.check_steps, seed)
     metrics = {"category": cat, "steps": p.steps, "lambda": p.lam, "preserve": p.preserve,
                "safety_t_min": p.safety_t_min, "pair_by_reference": p.pair_by_reference,
-               "cross_reference": p.cross_reference, "appearance_pool": p.appearance_pool,
+               "cross_reference": p.cross_reference,
                "degrade": p.degrade, "train_cpu_seconds": train_cpu,
                "fidelity_triples": len(sets["fidelity"]),
                "safety_triples": len(sets["safety"]),

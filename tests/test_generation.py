@@ -328,43 +328,6 @@ def test_cross_reference_rows_get_another_subjects_reference_and_bad_counts_are_
     assert len(result.history) == 2 and result.history[-1]["preserve"] >= 0.0
 
 
-def test_appearance_pool_puts_new_characters_on_unsafe_and_cross_reference_rows(monkeypatch):
-    from safealign.generation import guard
-    from safealign.generation.appearance_pool import appearance_pool, pool_for_domain
-    from safealign.generation.guard import GuardConfig, train_guard
-
-    pool = appearance_pool(5, S, seed=3)
-    assert pool.shape == (5, S, S, 3) and pool.dtype == np.uint8
-    assert np.array_equal(pool, appearance_pool(5, S, seed=3))  # seeded
-    assert len({p.tobytes() for p in pool}) == 5
-    assert pool_for_domain(0, "face", S, 3) is None
-    with pytest.raises(ConfigError, match="face.train_guard.appearance_pool"):
-        pool_for_domain(2, "face", S, 3)
-
-    refs = images(2, 1)
-    fidelity = Triples(refs[[0, 0, 1, 1]], images(4, 2), images(4, 3))
-    gray = np.full((4, S, S, 3), 128, np.uint8)
-    safety = Triples(refs[[0, 1, 0, 1]], images(4, 4), gray)
-    fed = []
-    real_predict = guard.predict
-    monkeypatch.setattr(guard, "predict",
-                        lambda model, noised: fed.append(noised) or real_predict(model, noised))
-    cfg = GuardConfig(batch_size=8, preserve=1.0, cross_reference=2, pair_by_reference=True)
-    train_guard(tiny_model(), fidelity, safety, "g", cfg, LossConfig(), LoopConfig(6, 1e-3, 0),
-                extra_references=pool)
-    def seen(rows: slice) -> set[bytes]:  # fed[1::2] are the frozen base's preserve passes
-        return {((r.permute(1, 2, 0).numpy() + 1) * 127.5).round().astype(np.uint8).tobytes()
-                for n in fed[::2] for r in n.reference[rows]}
-
-    pool_keys, own_keys = {p.tobytes() for p in pool}, {r.tobytes() for r in refs}
-    assert seen(slice(4, 8)) & pool_keys and seen(slice(4, 8)) & own_keys  # unsafe rows: both kinds
-    assert seen(slice(2, 4)) & pool_keys  # cross-reference rows draw pool images too
-    assert not seen(slice(0, 2)) & pool_keys  # fidelity rows keep their true subject (ground truth)
-    with pytest.raises(ConfigError, match="appearance_pool: expected the flat 'gray'"):
-        train_guard(tiny_model(), fidelity, Triples(safety.reference, safety.pose, images(4, 5)), "g", cfg,
-                    LossConfig(), LoopConfig(1, 1e-3, 0), extra_references=pool)
-
-
 def test_pairing_by_reference_draws_benign_rows_of_the_same_subject():
     from safealign.generation.guard import draw_indices, reference_partners
 

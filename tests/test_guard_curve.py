@@ -73,11 +73,10 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
     assert guard_data.main(["--item", "discriminatory"]) == 0
     out, saved = tmp_path / "curve.json", tmp_path / "adapters"
     assert main(["guard-curve", "--category", "discriminatory", "--steps", "4", "--every", "2",
-                 "--clips", "3", "--set", "train_guard.lam=1.5", "--set", "train_guard.appearance_pool=3",
-                 "--out", str(out),
+                 "--clips", "3", "--set", "train_guard.lam=1.5", "--out", str(out),
                  "--save-adapters", str(saved)]) == 0
     curve = json.loads(out.read_text())
-    assert curve["train_guard"]["lam"] == 1.5 and curve["train_guard"]["appearance_pool"] == 3
+    assert curve["train_guard"]["lam"] == 1.5 and curve["overrides"] == ["train_guard.lam=1.5"]
     assert [p["step"] for p in curve["points"]] == [2, 4]
     for point in curve["points"]:
         assert 0.0 <= point["block_rate"] <= 1.0 and np.isfinite(point["tau"]) and point["train_seconds"] >= 0
@@ -93,7 +92,7 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
 
     # The probe generates between steps; the adapter at step 2 must still be the one a 2-step run gives.
     raw = yaml.safe_load(Path("params.yaml").read_text())
-    raw["train_guard"].update(steps=2, lam=1.5, appearance_pool=3)  # the stage builds the same pool
+    raw["train_guard"].update(steps=2, lam=1.5)
     Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     assert train_guard.main(["--item", "discriminatory"]) == 0
     plain = load_file("models/guard/adapters/discriminatory/adapter_model.safetensors")

@@ -74,6 +74,3 @@ def test_cross_field_rule_names_the_key_expected_and_received(tmp_path):
     message = str(err.value)
     assert "train_guard" in message and "cross_reference: expected 0, or an int below batch_size / 2 = 2" in message
     assert "received 2" in message
-    path = _write(tmp_path, lambda r: r["train_guard"].update(appearance_pool=10, degrade="mosaic"))
-    with pytest.raises(ConfigError, match="appearance_pool: expected 0 unless degrade is 'gray'.*mosaic"):
-        load_params(path)

@@ -40,7 +40,6 @@ def run(args: argparse.Namespace) -> int:
     from safealign.evaluation.clips import ClipLoader, load_set
     from safealign.evaluation.learning_curve import GROUPS, CurveProbe, curve_rows
     from safealign.generation import data, guard, training
-    from safealign.generation.appearance_pool import pool_for_domain
     from safealign.generation.device import set_threads
     from safealign.generation.loading import load_generator
     from safealign.generation.lora import adapter_name, save_adapter
@@ -104,9 +103,8 @@ def run(args: argparse.Namespace) -> int:
     base = load_generator(dom.base, device=params.project.device)
     loss = loss_config(params.pretrain_generator.loss)
     loop = training.LoopConfig(steps, lr, seed)
-    pool = pool_for_domain(p.appearance_pool, dom.name, dom.resolution(params), seed)
     guard.train_guard(base, sets["fidelity"], sets["safety"], name, cfg, loss, loop, dom.base.resolve(),
-                      probe, probe.bind, extra_references=pool)
+                      probe, probe.bind)
     return 0
 
 

@@ -75,14 +75,11 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
                 loss: LossConfig, loop: LoopConfig, base_dir: str | Path | None = None,
                 callback: Callable[[int, dict[str, float]], None] | None = None,
                 on_attach: Callable[[PeftModel], None] | None = None,
-                extra_references: np.ndarray | None = None,
                 ) -> tuple[PeftModel, LoopResult]:
     """Attach adapter ``name`` to ``base`` and train it; returns the peft model and per-objective losses.
 
     ``on_attach(model)`` sees the peft model before the first step (a callback that generates with it, e.g.
-    safealign.evaluation.learning_curve.CurveProbe, needs it). ``extra_references`` (safealign.generation.
-    appearance_pool) join the cross-reference images and give every unsafe row one copy with a random pool
-    image as reference; the safety target must then not depend on the appearance (``gray``)."""
+    safealign.evaluation.learning_curve.CurveProbe, needs it)."""
     if len(fidelity) == 0 or len(safety) == 0:
         raise ValueError(f"train_guard: need fidelity and safety triples (got {len(fidelity)} and "
                          f"{len(safety)})")
@@ -95,16 +92,7 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
         raise ConfigError(f"train_guard.cross_reference: expected 0, or an int below batch_size / 2 = {half} "
                           f"with preserve > 0 (those rows are trained by the preserve term only), received "
                           f"{guard.cross_reference} with preserve {guard.preserve}")
-    if extra_references is not None and len(extra_references):
-        if not _flat(safety.target):
-            raise ConfigError("train_guard.appearance_pool: expected the flat 'gray' degraded target (a pool "
-                              "image on an unsafe row needs a target that ignores the appearance), received "
-                              "safety targets that vary within a frame")
-        pick = np.random.default_rng([loop.seed, 0xA99E]).integers(0, len(extra_references), len(safety))
-        safety = Triples.concat([safety, Triples(extra_references[pick], safety.pose, safety.target)])
     subjects = distinct_references(fidelity.reference) if guard.cross_reference else None
-    if subjects is not None and extra_references is not None and len(extra_references):
-        subjects = np.concatenate([subjects, extra_references])
     if subjects is not None and len(subjects) < 2:
         raise ValueError(f"train_guard.cross_reference: needs the reference images of at least two subjects in "
                          f"the fidelity set, found {len(subjects)}")
@@ -141,11 +129,6 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     result = training.run_training(model, model.parameters(), step, loop, None, f"train_guard[{name}]",
                                    callback)
     return model.eval(), result
-
-
-def _flat(frames: np.ndarray) -> bool:
-    """Every frame of uint8 [N, H, W, 3] one constant colour (e.g. the ``gray`` degraded target)."""
-    return bool(np.all(frames == frames[:, :1, :1, :]))
 
 
 def _rows_by_reference(refs: np.ndarray) -> dict[bytes, list[int]]:

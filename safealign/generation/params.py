@@ -62,7 +62,6 @@ class TrainGuardParams(Section):
     safety_t_min: int = Field(ge=0)
     pair_by_reference: bool
     cross_reference: int = Field(ge=0)
-    appearance_pool: int = Field(ge=0)
     degrade: Literal["mosaic", "blur", "gray", "noise"]
     degrade_strength: float | None = Field(default=None, ge=0)
     frames_per_clip: int = Field(ge=1)
@@ -75,10 +74,6 @@ class TrainGuardParams(Section):
         if self.cross_reference and not (self.cross_reference < self.batch_size // 2 and self.preserve > 0):
             raise ValueError(f"cross_reference: expected 0, or an int below batch_size / 2 = {self.batch_size // 2} "
                              f"with preserve > 0, received {self.cross_reference} (preserve {self.preserve})")
-        if self.appearance_pool and self.degrade != "gray":
-            raise ValueError(f"appearance_pool: expected 0 unless degrade is 'gray' (pool images on unsafe "
-                             f"rows need a target that ignores the appearance), received "
-                             f"{self.appearance_pool} with degrade '{self.degrade}'")
         return self
 
 
