@@ -262,7 +262,8 @@ def test_preserve_term_is_zero_at_start_and_holds_benign_closer():
                           batch_size=4, preserve=weight)
         guarded, result = train_guard(base, benign, unsafe, "g", cfg, LossConfig(), LoopConfig(12, 2e-2, 0))
         if weight:
-            assert result.history[0]["preserve"] == 0.0 and result.history[-1]["preserve"] > 0.0
+            # zero up to float rounding: the CPU may pick a different conv kernel for the wrapped layer (5e-14 seen)
+            assert result.history[0]["preserve"] < 1e-9 and result.history[-1]["preserve"] > 1e-6
         else:
             assert "preserve" not in result.history[0]
         _, gen = step_generators(7, 0)

@@ -99,7 +99,8 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
     probed = load_file(str(saved / "step_2" / "adapter_model.safetensors"))
     assert plain.keys() == probed.keys()
     for key in plain:
-        np.testing.assert_array_equal(plain[key], probed[key], err_msg=key)
+        # equal up to float rounding (CPU kernels may differ by call site); another step count moves them far more
+        np.testing.assert_allclose(plain[key], probed[key], rtol=1e-5, atol=1e-7, err_msg=key)
     later = load_file(str(saved / "step_4" / "adapter_model.safetensors"))
     assert any(not np.array_equal(later[k], plain[k]) for k in plain)  # it kept training
 
