@@ -3,11 +3,12 @@
 Command:  python -m stages.guard_data --item <category> [--domain body|face]
 Inputs:   data/processed/poses/manifest.parquet + the clips it names (data/processed/poses/clips/,
           data/interim/motions/clips/); params guard.resolution, train_guard.degrade,
-          train_guard.degrade_strength, train_guard.frames_per_clip, train_guard.ambiguity_quantile,
-          train_guard.check_clips.
+          train_guard.degrade_strength, train_guard.safety_input, train_guard.frames_per_clip,
+          train_guard.ambiguity_quantile, train_guard.check_clips.
 Outputs:  data/processed/guard/<category>.safetensors with four triple sets:
           fidelity (train benign + near-miss -> true frames), safety (train unsafe clips of the category,
-          incl. their augmented copies -> degraded frames, poseguard.md 2.2; frames that look like benign
+          incl. their augmented copies -> degraded frames, poseguard.md 2.2, plus their true frames under
+          safety_input truth; frames that look like benign
           poses are left out, safealign/generation/ambiguity.py), check_benign / check_unsafe
           (val clips -> true frames, for the held-out check of train_guard).
           The file has no metadata and the fidelity part does not depend on the category list, so adding a
@@ -61,7 +62,9 @@ def _run(ctx: StageContext) -> dict:
               f"{p.ambiguity_quantile} quantile; the filter is skipped", file=sys.stderr)
         distinct[:] = True
     unsafe = unsafe.take(np.nonzero(distinct)[0])
-    safety = unsafe.with_target(degrade(unsafe.target, p.degrade, p.degrade_strength))
+    # The true frames are kept only where training noises them (safety_input truth): default files stay as they were.
+    safety = unsafe.with_target(degrade(unsafe.target, p.degrade, p.degrade_strength),
+                                keep_source=p.safety_input == "truth")
     out = dom.guard_data / f"{cat}.safetensors"
     with atomic_path(out) as tmp:
         data.save_triples(tmp, {"fidelity": fidelity, "safety": safety, "check_benign": check_benign,

@@ -99,3 +99,18 @@ def test_appearance_rows_teach_the_fused_adapter_the_base_on_those_appearances()
                 goal = predict(model, batch)
             gaps.append(float(weighted_error(batch, predict(model, batch), goal).mean()))
     assert gaps[1] < 0.8 * gaps[0], gaps
+
+
+def test_unsafe_rows_with_true_frames_are_noised_from_them():
+    """Guard data of ``safety_input: truth`` carries the true frames: distillation noises those, as the
+    adapters were trained; the same rows without them give another first-step loss."""
+    names, benign = ["guard_a", "guard_b"], frames(8, 6)
+    plain = [frames(8, 0), frames(8, 3)]
+    sourced = [p.with_target(np.full_like(p.target, 128), keep_source=True) for p in plain]
+    stripped = [s.with_target(s.target) for s in sourced]
+    cfg = DistillConfig(steps=1, lr=1e-3, batch_size=4)
+    first = {}
+    for label, unsafe in (("sourced", sourced), ("stripped", stripped)):
+        _, result = fuse_distill(two_adapters(), names, [1.0, 1.0], unsafe, benign, cfg, LossConfig(), 0.5)
+        first[label] = result.history[0]["unsafe"]
+    assert first["sourced"] != first["stripped"]

@@ -351,3 +351,52 @@ def test_pairing_by_reference_draws_benign_rows_of_the_same_subject():
     benign, _ = draw_indices(np.random.default_rng(0), len(fidelity), len(safety), 4, 4, None)
     assert benign.min() >= 0 and benign.max() < len(fidelity)
 
+
+
+@pytest.mark.parametrize("prediction", ["v_prediction", "epsilon"])
+def test_redirected_goal_implies_the_goal_frame(prediction):
+    """Aimed at the frame the batch was noised from, the redirected goal is the ordinary diffusion goal; aimed
+    at another frame, the clean frame the goal implies (DDIM's x0 estimate) is that frame."""
+    from dataclasses import replace
+
+    from safealign.generation.diffusion import noised_batch, redirected_goal, to_signed
+
+    torch.manual_seed(0)
+    model = PoseGuidedGenerator.build(replace(TINY, prediction_type=prediction))
+    d = Triples(images(6, 1), images(6, 2), images(6, 3))
+    batch = noised_batch(model, d.target, d.reference, d.pose, torch.Generator().manual_seed(1),
+                         LossConfig(noise_offset=0.0))
+    scheduler = model.train_scheduler()
+    same = redirected_goal(scheduler, batch, to_signed(d.target, "cpu"), prediction)
+    torch.testing.assert_close(same, batch.goal, rtol=1e-4, atol=1e-3)
+    other = to_signed(images(6, 9), "cpu")
+    goal = redirected_goal(scheduler, batch, other, prediction)
+    alphas = scheduler.alphas_cumprod[batch.t].view(-1, 1, 1, 1)
+    a, s = alphas.sqrt(), (1 - alphas).sqrt()
+    implied = a * batch.noisy - s * goal if prediction == "v_prediction" else (batch.noisy - s * goal) / a
+    torch.testing.assert_close(implied, other, rtol=1e-4, atol=1e-3)
+
+
+def test_truth_input_noises_the_true_frames_and_needs_them(tmp_path):
+    """safety_input truth: the safety rows start from their true frames (``source``); without them it is refused,
+    and the sources survive the guard-data file."""
+    from safealign.generation.data import load_triples, save_triples
+    from safealign.generation.guard import GuardConfig, train_guard
+
+    benign = Triples(images(6, 1), images(6, 2), images(6, 3))
+    unsafe = Triples(images(6, 4), images(6, 5), images(6, 6))
+    safety = unsafe.with_target(degrade(unsafe.target, "gray", None), keep_source=True)
+    assert np.array_equal(safety.source, unsafe.target) and np.array_equal(safety.take([1, 2]).source,
+                                                                            unsafe.target[[1, 2]])
+    with pytest.raises(ValueError, match="source"):
+        train_guard(tiny_model(), benign, safety.with_target(safety.target), "g", GuardConfig(safety_input="truth"),
+                    LossConfig(), LoopConfig(1, 1e-3, 0))
+    losses = {}
+    for kind in ("degraded", "truth"):
+        _, result = train_guard(tiny_model(), benign, safety, "g", GuardConfig(batch_size=4, safety_input=kind),
+                                LossConfig(), LoopConfig(2, 1e-3, 0))
+        losses[kind] = result.history[0]["safety"]
+    assert losses["truth"] != losses["degraded"]
+    save_triples(tmp_path / "g.safetensors", {"safety": safety, "fidelity": benign})
+    loaded = load_triples(tmp_path / "g.safetensors")
+    assert np.array_equal(loaded["safety"].source, unsafe.target) and loaded["fidelity"].source is None

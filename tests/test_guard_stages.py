@@ -88,6 +88,9 @@ def test_guard_pipeline_end_to_end(guard_project, monkeypatch, capsys):
         p = load_params().train_guard
         assert m["r"] == p.rank and set(p.target_modules) <= set(m["target_modules"])
         assert m["ambiguous_unsafe_frames_dropped"] >= 0 if "ambiguous_unsafe_frames_dropped" in m else True
+    from safealign.generation.data import load_triples
+
+    assert load_triples("data/processed/guard/sexual.safetensors")["safety"].source is None  # default: degraded
     assert train_guard.main(["--item", "celebrity"]) == 1  # not prepared: one-line error, exit 1
     assert guard_data.main(["--item", "unknown"]) == 1
 
@@ -142,6 +145,13 @@ def test_guard_pipeline_end_to_end(guard_project, monkeypatch, capsys):
     capsys.readouterr()
     assert fuse_guard.main([]) == 2  # a params error: the evaluation's real photo would score a trained input
     assert "fuse_guard.distill.real_references" in capsys.readouterr().err
+    raw["fuse_guard"]["distill"]["real_references"] = ["a.png"]
+    raw["train_guard"]["safety_input"] = "truth"  # the true frames are kept, noised in training and distillation
+    Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert guard_data.main(["--item", "sexual"]) == 0
+    sets = load_triples("data/processed/guard/sexual.safetensors")
+    assert sets["safety"].source is not None and not np.array_equal(sets["safety"].source, sets["safety"].target)
+    assert train_guard.main(["--item", "sexual"]) == 0 and fuse_guard.main([]) == 0
     shutil.rmtree("data/processed/guard")
     assert fuse_guard.main([]) == 1  # distill without its frames: one-line error naming them
     assert (Path("models/guard/fused") / "generator_config.json").is_file()  # the last good fusion stays

@@ -22,27 +22,33 @@ UNSAFE_LABEL = "unsafe"
 
 @dataclass
 class Triples:
-    """Aligned uint8 arrays [N, H, W, 3]: reference image, rendered pose map, target frame."""
+    """Aligned uint8 arrays [N, H, W, 3]: reference image, rendered pose map, target frame; ``source``
+    (optional) is the true frame a degraded ``target`` was made from."""
 
     reference: np.ndarray
     pose: np.ndarray
     target: np.ndarray
+    source: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        if not (self.reference.shape == self.pose.shape == self.target.shape):
-            raise ValueError(f"Triples: shapes differ: {self.reference.shape}, {self.pose.shape}, "
-                             f"{self.target.shape}")
+        shapes = [self.reference.shape, self.pose.shape, self.target.shape]
+        if self.source is not None:
+            shapes.append(self.source.shape)
+        if len(set(shapes)) != 1:
+            raise ValueError(f"Triples: shapes differ: {', '.join(map(str, shapes))}")
 
     def __len__(self) -> int:
         return len(self.target)
 
     def take(self, index: np.ndarray) -> "Triples":
         """Rows ``index`` (a batch)."""
-        return Triples(self.reference[index], self.pose[index], self.target[index])
+        source = None if self.source is None else self.source[index]
+        return Triples(self.reference[index], self.pose[index], self.target[index], source)
 
-    def with_target(self, target: np.ndarray) -> "Triples":
-        """Same references and poses, another target (e.g. the degraded frames)."""
-        return Triples(self.reference, self.pose, target)
+    def with_target(self, target: np.ndarray, keep_source: bool = False) -> "Triples":
+        """Same references and poses, another target (e.g. the degraded frames); ``keep_source`` records the
+        current target as ``source``."""
+        return Triples(self.reference, self.pose, target, self.target if keep_source else None)
 
     @staticmethod
     def empty(resolution: int) -> "Triples":
@@ -175,7 +181,8 @@ def save_triples(path: str | Path, sets: Mapping[str, Triples]) -> None:
     from safetensors.numpy import save_file
 
     tensors = {f"{name}.{k}": np.ascontiguousarray(getattr(t, k))
-               for name, t in sets.items() for k in ("reference", "pose", "target")}
+               for name, t in sets.items() for k in ("reference", "pose", "target", "source")
+               if getattr(t, k) is not None}
     save_file(tensors, str(path))
 
 
@@ -185,4 +192,5 @@ def load_triples(path: str | Path) -> dict[str, Triples]:
 
     tensors = load_file(str(path))
     names = sorted({k.rsplit(".", 1)[0] for k in tensors})
-    return {n: Triples(*(tensors[f"{n}.{k}"] for k in ("reference", "pose", "target"))) for n in names}
+    return {n: Triples(*(tensors[f"{n}.{k}"] for k in ("reference", "pose", "target")), tensors.get(f"{n}.source"))
+            for n in names}

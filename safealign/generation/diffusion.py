@@ -87,6 +87,16 @@ def noised_batch(model: PoseGuidedGenerator, target: np.ndarray, reference: np.n
                        snr_weight(scheduler, t, loss.min_snr_gamma, model.prediction_type))
 
 
+def redirected_goal(scheduler, batch: NoisedBatch, x0_goal: torch.Tensor, prediction_type: str) -> torch.Tensor:
+    """The regression goal that makes the model's implied clean frame equal ``x0_goal`` from ``batch.noisy``
+    (noised from another frame): v = (a x_t - x0) / s, or eps = (x_t - a x0) / s, with a^2 + s^2 = 1."""
+    alphas = scheduler.alphas_cumprod.to(batch.t.device)[batch.t].view(-1, 1, 1, 1)
+    a, s = alphas.sqrt(), (1.0 - alphas).sqrt()
+    if prediction_type == "v_prediction":
+        return (a * batch.noisy - x0_goal) / s
+    return (batch.noisy - a * x0_goal) / s
+
+
 def predict(model: PoseGuidedGenerator, batch: NoisedBatch) -> torch.Tensor:
     """The model's prediction (float32) for a noised batch, under the device's autocast."""
     with autocast(batch.noisy.device):

@@ -45,7 +45,8 @@ def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float
                  callback: Callable[[int, dict[str, float]], None] | None = None) -> tuple[str, LoopResult]:
     """Add adapter ``fused_name`` (TIES init, then distilled from ``names`` and the base); active, eval mode.
 
-    ``unsafe[i]`` are category ``names[i]``'s unsafe training frames; ``weights[i]`` scales its term.
+    ``unsafe[i]`` are category ``names[i]``'s unsafe training frames (noised from their ``source`` frames when
+    they carry them, as under ``train_guard.safety_input`` truth); ``weights[i]`` scales its term.
     ``appearance`` (see ``appearance_rows``) supplies ``cfg.appearance_share`` of the benign rows of each step.
     """
     if len(unsafe) != len(names) or any(len(u) == 0 for u in unsafe) or len(benign) == 0:
@@ -66,8 +67,11 @@ def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float
         if extra:
             parts.append(appearance.take(rng.integers(0, len(appearance), extra)))
         rows = Triples.concat(parts)
+        start = rows.target
+        if parts[0].source is not None:  # noised from the true frames, as their guard was (safety_input truth)
+            start = np.concatenate([parts[0].source, rows.target[len(parts[0]):]])
         t_min = torch.tensor([cfg.safety_t_min] * (cfg.batch_size - half) + [0] * half)
-        noised = noised_batch(model, rows.target, rows.reference, rows.pose, gen, loss, scheduler, t_min)
+        noised = noised_batch(model, start, rows.reference, rows.pose, gen, loss, scheduler, t_min)
         with torch.no_grad():
             model.set_adapter(names[k])
             teacher = predict(model, noised)

@@ -17,6 +17,13 @@ safe from unsafe, and that is where sampling decides the frame's layout. Drawing
 timesteps from [safety_t_min, T) spends the adapter on that decision (measured: unsafe guarded-vs-base SSIM
 P5 0.94 -> 0.86 with benign unchanged at 0.96-0.98).
 
+Why ``safety_input`` (truth selectable, degraded by default): the paper's safety term noises the degraded
+frame itself, so at low noise the adapter only learns to keep a grey frame grey. Sampling never passes through
+such inputs: after the guarded high-noise steps, the low-noise steps see a frame that still carries the
+reference's texture, and the base behaviour there restores it (striped backgrounds survived the guard, issue 5).
+``truth`` noises the true frame instead and aims the goal at the degraded one (``redirected_goal``: the clean
+frame the prediction implies is the degraded frame), as concept-erasure methods train on the model's own path.
+
 Why ``pair_by_reference``: every synthetic subject performs benign and unsafe actions with the same reference
 image. With independent halves the adapter also keys on appearance: on held-out subjects, the clips it
 degraded most were whole subjects, benign and unsafe alike, and swapping references moved the degradation
@@ -47,7 +54,8 @@ from peft import PeftModel
 
 from safealign.errors import ConfigError
 from safealign.generation.data import Triples
-from safealign.generation.diffusion import LossConfig, noised_batch, predict, weighted_error
+from safealign.generation.diffusion import (LossConfig, noised_batch, predict, redirected_goal, to_signed,
+                                            weighted_error)
 from safealign.generation.lora import attach_lora, lora_config
 from safealign.generation.model import PoseGuidedGenerator
 from safealign.generation.sampling import generate
@@ -69,6 +77,7 @@ class GuardConfig:
     safety_t_min: int = 0
     pair_by_reference: bool = False
     cross_reference: int = 0
+    safety_input: str = "degraded"
 
 
 def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, name: str, guard: GuardConfig,
@@ -92,6 +101,9 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
         raise ConfigError(f"train_guard.cross_reference: expected 0, or an int below batch_size / 2 = {half} "
                           f"with preserve > 0 (those rows are trained by the preserve term only), received "
                           f"{guard.cross_reference} with preserve {guard.preserve}")
+    redirect = guard.safety_input == "truth"
+    if redirect and safety.source is None:
+        raise ValueError("train_guard.safety_input truth: the safety set has no source frames (rebuild guard_data)")
     subjects = distinct_references(fidelity.reference) if guard.cross_reference else None
     if subjects is not None and len(subjects) < 2:
         raise ValueError(f"train_guard.cross_reference: needs the reference images of at least two subjects in "
@@ -112,7 +124,14 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
             batch.reference[rows] = other_references(rng, batch.reference[rows], subjects)
         # One forward for both halves; the split keeps one curve per objective.
         t_min = torch.tensor([0] * half + [guard.safety_t_min] * (guard.batch_size - half))
-        noised = noised_batch(model, batch.target, batch.reference, batch.pose, gen, loss, scheduler, t_min)
+        start = batch.target
+        if redirect:  # noise the true frames, aim at the degraded ones: the path sampling actually takes
+            start = np.concatenate([batch.target[:half], safety.source[unsafe]])
+        noised = noised_batch(model, start, batch.reference, batch.pose, gen, loss, scheduler, t_min)
+        if redirect:
+            goal = redirected_goal(scheduler, noised, to_signed(batch.target, noised.noisy.device),
+                                   model.prediction_type)
+            noised.goal[half:] = goal[half:]
         pred = predict(model, noised)
         per = weighted_error(noised, pred)
         fid, safe = per[:half - guard.cross_reference].mean(), per[half:].mean()

@@ -60,6 +60,7 @@ class TrainGuardParams(Section):
     lam: float = Field(ge=0)
     preserve: float = Field(ge=0)
     safety_t_min: int = Field(ge=0)
+    safety_input: Literal["degraded", "truth"]
     pair_by_reference: bool
     cross_reference: int = Field(ge=0)
     degrade: Literal["mosaic", "blur", "gray", "noise"]
@@ -132,4 +133,4 @@ def guard_config(p: TrainGuardParams):
     from safealign.generation.guard import GuardConfig
 
     return GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
-                       p.preserve, p.safety_t_min, p.pair_by_reference, p.cross_reference)
+                       p.preserve, p.safety_t_min, p.pair_by_reference, p.cross_reference, p.safety_input)
