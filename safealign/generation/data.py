@@ -55,11 +55,18 @@ class Triples:
         z = np.zeros((0, resolution, resolution, 3), np.uint8)
         return Triples(z, z.copy(), z.copy())
 
+    @property
+    def clean(self) -> np.ndarray:
+        """The frame each row's noised training input starts from: ``source`` where kept, else ``target``."""
+        return self.target if self.source is None else self.source
+
     @staticmethod
     def concat(parts: Iterable["Triples"]) -> "Triples":
+        """Rows of ``parts`` in order; ``source`` is kept when any part has one (``clean`` of the others)."""
         parts = list(parts)
         keys = ("reference", "pose", "target")
-        return Triples(*(np.concatenate([getattr(p, k) for p in parts]) for k in keys))
+        source = np.concatenate([p.clean for p in parts]) if any(p.source is not None for p in parts) else None
+        return Triples(*(np.concatenate([getattr(p, k) for p in parts]) for k in keys), source)
 
 
 @dataclass

@@ -67,11 +67,8 @@ def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float
         if extra:
             parts.append(appearance.take(rng.integers(0, len(appearance), extra)))
         rows = Triples.concat(parts)
-        start = rows.target
-        if parts[0].source is not None:  # noised from the true frames, as their guard was (safety_input truth)
-            start = np.concatenate([parts[0].source, rows.target[len(parts[0]):]])
         t_min = torch.tensor([cfg.safety_t_min] * (cfg.batch_size - half) + [0] * half)
-        noised = noised_batch(model, start, rows.reference, rows.pose, gen, loss, scheduler, t_min)
+        noised = noised_batch(model, rows.clean, rows.reference, rows.pose, gen, loss, scheduler, t_min)
         with torch.no_grad():
             model.set_adapter(names[k])
             teacher = predict(model, noised)
