@@ -8,10 +8,11 @@ import pytest
 import torch
 
 from safealign.generation.data import Triples
-from safealign.generation.diffusion import LossConfig, noised_batch, predict, weighted_error
-from safealign.generation.distill_fusion import DistillConfig, appearance_rows, fuse_distill
-from safealign.generation.sampling import generate
-from tests.test_generation import images, one_thread, with_adapters  # noqa: F401
+from safealign.generation.diffusion import LossConfig, noised_batch, predict, to_signed, to_uint8, to_unit, weighted_error
+from safealign.generation.distill_fusion import (DistillConfig, appearance_rows, fuse_distill, state_batch,
+                                                 trajectory_states)
+from safealign.generation.sampling import generate, item_noise, sample_states
+from tests.test_generation import S, images, one_thread, with_adapters  # noqa: F401
 
 
 def frames(n: int, seed: int) -> Triples:
@@ -114,3 +115,64 @@ def test_unsafe_rows_with_true_frames_are_noised_from_them():
         _, result = fuse_distill(two_adapters(), names, [1.0, 1.0], unsafe, benign, cfg, LossConfig(), 0.5)
         first[label] = result.history[0]["unsafe"]
     assert first["sourced"] != first["stripped"]
+
+
+def test_sample_states_are_the_inputs_generate_feeds_the_model():
+    """Stepping the recorded states with the model's own predictions lands on generate's frames."""
+    model = two_adapters()
+    ref, pose = images(3, 50), images(3, 51)
+    noisy, t = sample_states(model, ref, pose, seed=4, steps=3)
+    assert noisy.shape == (9, 3, 16, 16) and t.shape == (9,)
+    assert all(torch.equal(noisy[i], item_noise(4, i, (3, 16, 16))) for i in range(3))  # step 0: the noise
+    scheduler = model.sample_scheduler()
+    scheduler.set_timesteps(3)
+    assert t.tolist() == [int(s) for s in scheduler.timesteps for _ in range(3)]
+    with torch.no_grad():
+        x = noisy[6:]
+        pred = model(x, t[6:], to_signed(ref, 'cpu'), to_unit(pose, 'cpu'))
+        last = scheduler.step(pred, scheduler.timesteps[-1], x, eta=0.0).prev_sample
+    assert np.abs(to_uint8(last).astype(int) - generate(model, ref, pose, seed=4, steps=3)).max() <= 1
+    with pytest.raises(ValueError, match="sample_states"):
+        sample_states(model, ref[:0], pose[:0])
+
+
+def test_trajectory_states_follow_the_named_adapter_and_restore_the_active_one():
+    model = two_adapters()
+    model.set_adapter("guard_b")
+    rows = frames(5, 60)
+    base = trajectory_states(model, None, rows, count=3, seed=1, steps=2)
+    own = trajectory_states(model, "guard_a", rows, count=3, seed=1, steps=2)
+    assert len(base) == len(own) == 6 and model.active_adapter == "guard_b"
+    assert torch.equal(base.noisy[:3], own.noisy[:3])  # same starting noise
+    assert not torch.allclose(base.noisy[3:], own.noisy[3:])  # the adapter moved the second step's input
+    assert np.array_equal(base.reference[:3], base.reference[3:]) and np.array_equal(base.pose[:3], base.pose[3:])
+
+
+def test_trajectory_rows_fit_the_fused_adapter_to_its_teachers_on_the_recorded_trajectories():
+    """With every row on the recorded sampling inputs, distillation ends closer to each teacher there than the
+    same number of steps on noised frames only (whose inputs, noised white frames, lie elsewhere)."""
+    names = ["guard_a", "guard_b"]
+    white = np.full((8, S, S, 3), 255, np.uint8)
+    unsafe = [Triples(images(8, s), images(8, s + 1), white) for s in (0, 3)]
+    benign = Triples(images(8, 6), images(8, 7), white)
+    gaps = []
+    for share in (0.0, 1.0):
+        model = two_adapters()
+        with torch.no_grad():  # teachers that differ clearly from the base
+            for key, param in model.named_parameters():
+                if "lora_B.guard_" in key:
+                    param.mul_(10.0)
+        cfg = DistillConfig(steps=40, lr=3e-3, batch_size=8, trajectory_share=share, trajectory_rows=8,
+                            trajectory_steps=3)
+        fuse_distill(model, names, [1.0, 1.0], unsafe, benign, cfg, LossConfig(), 0.5)
+        scheduler, total = model.base_model.model.train_scheduler(), 0.0
+        for i, name in enumerate(names):
+            states = trajectory_states(model, name, unsafe[i], count=8, seed=cfg.seed + i, steps=3)
+            batch = state_batch(model, states, np.arange(len(states)), LossConfig(), scheduler)
+            with torch.no_grad():
+                model.set_adapter(name)
+                goal = predict(model, batch)
+                model.set_adapter("fused")
+                total += float(weighted_error(batch, predict(model, batch), goal).mean())
+        gaps.append(total)
+    assert gaps[1] < 0.8 * gaps[0], gaps

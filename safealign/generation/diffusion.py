@@ -6,6 +6,7 @@ maps), channels first, like Moore's dataset code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,16 @@ class NoisedBatch:
     def head(self, n: int) -> "NoisedBatch":
         """The first ``n`` samples."""
         return NoisedBatch(*(getattr(self, f)[:n] for f in self.__dataclass_fields__))
+
+    def part(self, start: int, stop: int) -> "NoisedBatch":
+        """Samples ``start`` to ``stop`` (exclusive)."""
+        return NoisedBatch(*(getattr(self, f)[start:stop] for f in self.__dataclass_fields__))
+
+    @staticmethod
+    def concat(parts: Sequence["NoisedBatch"]) -> "NoisedBatch":
+        """The samples of ``parts`` one after the other."""
+        fields = NoisedBatch.__dataclass_fields__
+        return NoisedBatch(*(torch.cat([getattr(p, f) for p in parts]) for f in fields))
 
 
 def noised_batch(model: PoseGuidedGenerator, target: np.ndarray, reference: np.ndarray, pose: np.ndarray,

@@ -96,6 +96,9 @@ class DistillParams(Section):
     real_share: float = Field(ge=0, lt=1)
     real_rows: int = Field(ge=1)
     real_sample_steps: int = Field(ge=1)
+    trajectory_share: float = Field(ge=0, le=1)
+    trajectory_rows: int = Field(ge=1)
+    trajectory_steps: int = Field(ge=1)
 
 
 class FuseGuardParams(Section):

@@ -42,8 +42,24 @@ def generate(model: PoseGuidedGenerator, reference: np.ndarray, pose_maps: np.nd
     return np.concatenate(out) if out else np.zeros_like(reference)
 
 
+@torch.no_grad()
+def sample_states(model: PoseGuidedGenerator, reference: np.ndarray, pose_maps: np.ndarray, seed: int = 0,
+                  steps: int = 20) -> tuple[torch.Tensor, torch.Tensor]:
+    """The inputs the model sees while ``generate`` samples (same seed and steps, so the same trajectory):
+    noisy frames float32 [steps * B, 3, H, W] (step-major) and their timesteps int64 [steps * B]."""
+    reference, pose_maps = np.asarray(reference), np.asarray(pose_maps)
+    if reference.shape != pose_maps.shape or reference.ndim != 4 or len(reference) == 0:
+        raise ValueError(f"sample_states: reference {reference.shape} and pose_maps {pose_maps.shape} must be "
+                         "non-empty uint8 [B, H, W, 3] of the same shape")
+    model.eval()
+    trace: list[tuple[torch.Tensor, torch.Tensor]] = []
+    _sample_batch(model, reference, pose_maps, seed, 0, steps, 1.0, False, trace)
+    return torch.cat([x.cpu() for _, x in trace]), torch.cat([t.cpu() for t, _ in trace])
+
+
 def _sample_batch(model: PoseGuidedGenerator, ref: np.ndarray, pose: np.ndarray, seed: int, offset: int,
-                  steps: int, guidance_scale: float, shared_noise: bool) -> np.ndarray:
+                  steps: int, guidance_scale: float, shared_noise: bool,
+                  trace: list[tuple[torch.Tensor, torch.Tensor]] | None = None) -> np.ndarray:
     device = model.device
     scheduler = model.sample_scheduler()
     scheduler.set_timesteps(steps)
@@ -54,6 +70,8 @@ def _sample_batch(model: PoseGuidedGenerator, ref: np.ndarray, pose: np.ndarray,
     x = x.to(device)
     for t in scheduler.timesteps:
         tt = torch.full((len(ref),), int(t), device=device, dtype=torch.long)
+        if trace is not None:
+            trace.append((tt, x))
         with autocast(device):
             pred = model(x, tt, ref_t, pose_t).float()
             if guidance_scale != 1.0:
