@@ -88,7 +88,7 @@ def _fuse_on_frames(ctx: StageContext, dom, model, names: list[str], weights: li
     d = p.distill
     appearance, used, skipped = _real_appearance(ctx, dom, model, benign, d)
     cfg = distill_fusion.DistillConfig(d.steps, d.lr, d.batch_size, t_min, seed, d.real_share, d.trajectory_share,
-                                       d.trajectory_rows, d.trajectory_steps)
+                                       d.trajectory_rows, d.trajectory_steps, d.trajectory_any_reference)
     every = max(1, d.steps // 50)
     fused, result = distill_fusion.fuse_distill(
         model, names, weights, unsafe, benign, cfg, loss, p.density, appearance=appearance,

@@ -146,6 +146,10 @@ def test_trajectory_states_follow_the_named_adapter_and_restore_the_active_one()
     assert torch.equal(base.noisy[:3], own.noisy[:3])  # same starting noise
     assert not torch.allclose(base.noisy[3:], own.noisy[3:])  # the adapter moved the second step's input
     assert np.array_equal(base.reference[:3], base.reference[3:]) and np.array_equal(base.pose[:3], base.pose[3:])
+    pool = images(4, 70)  # other references: each recorded pose is paired with one of them
+    swapped = trajectory_states(model, "guard_a", rows, count=3, seed=1, steps=2, references=pool)
+    assert all(any(np.array_equal(r, q) for q in pool) for r in swapped.reference)
+    assert np.array_equal(swapped.pose, own.pose) and not torch.allclose(swapped.noisy[3:], own.noisy[3:])
 
 
 def test_trajectory_rows_fit_the_fused_adapter_to_its_teachers_on_the_recorded_trajectories():

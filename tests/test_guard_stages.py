@@ -131,7 +131,8 @@ def test_guard_pipeline_end_to_end(guard_project, monkeypatch, capsys):
     raw["fuse_guard"].update(combination="distill", distill={
         "steps": 3, "lr": 1e-3, "batch_size": 4, "real_references": ["a.png", "bad.jpg", "none.png"],
         "real_share": 0.5, "real_rows": 4, "real_sample_steps": 2,
-        "trajectory_share": 0.5, "trajectory_rows": 2, "trajectory_steps": 2})
+        "trajectory_share": 0.5, "trajectory_rows": 2, "trajectory_steps": 2,
+        "trajectory_any_reference": True})
     Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     assert fuse_guard.main([]) == 0
     distill = json.loads(Path("metrics/fuse_guard.json").read_text())["distill"]

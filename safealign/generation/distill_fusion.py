@@ -45,6 +45,7 @@ class DistillConfig:
     trajectory_share: float = 0.0   # share of each side's rows drawn from recorded sampling trajectories
     trajectory_rows: int = 64       # (reference, pose) pairs per side whose trajectories are recorded
     trajectory_steps: int = 6       # DDIM steps of those trajectories (the evaluation's, to meet its inputs)
+    trajectory_any_reference: bool = False   # pair the trajectory poses with any training reference, not their own
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,20 @@ class States:
 
 
 def trajectory_states(model: PeftModel, adapter: str | None, rows: Triples, count: int, seed: int,
-                      steps: int) -> States:
+                      steps: int, references: np.ndarray | None = None) -> States:
     """Every input of DDIM sampling (``steps`` steps, seed ``seed``) from ``count`` of ``rows``' (reference,
-    pose) pairs, drawn without replacement, with adapter ``adapter`` active (None: the base, adapters off)."""
-    pick = np.random.default_rng(seed).choice(len(rows), size=min(count, len(rows)), replace=False)
-    reference, pose = rows.reference[pick], rows.pose[pick]
+    pose) pairs, drawn without replacement, with adapter ``adapter`` active (None: the base, adapters off).
+
+    With ``references`` [M, H, W, 3], each pose is paired with one of those drawn at random instead of its own
+    (pairs the adapters never trained on, so the fused adapter learns their rule rather than their rows).
+    """
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(rows), size=min(count, len(rows)), replace=False)
+    pose = rows.pose[pick]
+    if references is None:
+        reference = rows.reference[pick]
+    else:
+        reference = references[rng.integers(0, len(references), len(pick))]
     active = model.active_adapter
     if adapter is None:
         with model.disable_adapter():
@@ -103,9 +113,12 @@ def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float
     half = cfg.batch_size // 2
     traced = cfg.trajectory_share > 0
     if traced:
-        paths = [trajectory_states(model, n, u, cfg.trajectory_rows, cfg.seed + i, cfg.trajectory_steps)
+        pool = (np.concatenate([benign.reference, *(u.reference for u in unsafe)])
+                if cfg.trajectory_any_reference else None)
+        paths = [trajectory_states(model, n, u, cfg.trajectory_rows, cfg.seed + i, cfg.trajectory_steps, pool)
                  for i, (n, u) in enumerate(zip(names, unsafe))]
-        base_path = trajectory_states(model, None, benign, cfg.trajectory_rows, cfg.seed, cfg.trajectory_steps)
+        base_path = trajectory_states(model, None, benign, cfg.trajectory_rows, cfg.seed, cfg.trajectory_steps,
+                                      pool)
     model.add_weighted_adapter(list(names), list(weights), adapter_name=fused_name, combination_type="ties",
                                density=density)
     model.set_adapter(fused_name)

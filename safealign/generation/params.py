@@ -99,6 +99,7 @@ class DistillParams(Section):
     trajectory_share: float = Field(ge=0, le=1)
     trajectory_rows: int = Field(ge=1)
     trajectory_steps: int = Field(ge=1)
+    trajectory_any_reference: bool
 
 
 class FuseGuardParams(Section):
