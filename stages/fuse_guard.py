@@ -67,7 +67,7 @@ def _run(ctx: StageContext) -> dict:
 
 def _fuse_on_frames(ctx: StageContext, dom, model, names: list[str], weights: list[float], p) -> tuple[str, dict]:
     """closed_form / distill: fusions fitted on the guard's training frames (unsafe per category, benign)."""
-    from safealign.errors import InputError
+    from safealign.errors import ConfigError, InputError
     from safealign.generation import closed_form, data, distill_fusion, training
     from safealign.generation.params import loss_config
 
@@ -87,6 +87,9 @@ def _fuse_on_frames(ctx: StageContext, dom, model, names: list[str], weights: li
         return fused, {"closed_form": c.model_dump()}
     d = p.distill
     appearance, used, skipped = _real_appearance(ctx, dom, model, benign, d)
+    if appearance is not None and d.real_share + d.trajectory_share > 1:
+        raise ConfigError(f"fuse_guard.distill.real_share + trajectory_share: expected <= 1 (both share the benign "
+                          f"rows), received {d.real_share} + {d.trajectory_share}")
     cfg = distill_fusion.DistillConfig(d.steps, d.lr, d.batch_size, t_min, seed, d.real_share, d.trajectory_share,
                                        d.trajectory_rows, d.trajectory_steps, d.trajectory_any_reference)
     every = max(1, d.steps // 50)

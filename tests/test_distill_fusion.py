@@ -64,6 +64,10 @@ def test_distillation_refuses_missing_frames():
     with pytest.raises(ValueError, match="non-empty unsafe frames"):
         fuse_distill(model, ["guard_a", "guard_b"], [1.0, 1.0], [frames(4, 0), Triples.empty(16)], frames(4, 6),
                      DistillConfig(steps=2), LossConfig(), 0.5)
+    with pytest.raises(ValueError, match="appearance_share 0.5 \\+ trajectory_share 1.0"):
+        fuse_distill(model, ["guard_a", "guard_b"], [1.0, 1.0], [frames(4, 0), frames(4, 3)], frames(4, 6),
+                     DistillConfig(steps=2, appearance_share=0.5, trajectory_share=1.0), LossConfig(), 0.5,
+                     appearance=frames(4, 9))
 
 
 def test_appearance_rows_pair_the_photos_with_benign_poses_and_take_the_base_sample_as_target():

@@ -147,7 +147,11 @@ def test_guard_pipeline_end_to_end(guard_project, monkeypatch, capsys):
     capsys.readouterr()
     assert fuse_guard.main([]) == 2  # a params error: the evaluation's real photo would score a trained input
     assert "fuse_guard.distill.real_references" in capsys.readouterr().err
-    raw["fuse_guard"]["distill"]["real_references"] = ["a.png"]
+    raw["fuse_guard"]["distill"].update(real_references=["a.png"], trajectory_share=0.75)
+    Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert fuse_guard.main([]) == 2  # real photo rows and trajectory rows would need more than the benign half
+    assert "fuse_guard.distill.real_share + trajectory_share: expected <= 1" in capsys.readouterr().err
+    raw["fuse_guard"]["distill"]["trajectory_share"] = 0.5
     raw["train_guard"]["safety_input"] = "truth"  # the true frames are kept, noised in training and distillation
     Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
     assert guard_data.main(["--item", "sexual"]) == 0
