@@ -4,7 +4,7 @@ Command:  python -m stages.fuse_guard [--domain body|face]
 Inputs:   models/generator/base/, models/guard/adapters/<category>/ for every guard.categories entry;
           data/processed/guard/<category>.safetensors (closed_form and distill only: the frames they fit on);
           params fuse_guard.* (combination cat | linear | ties | closed_form | distill, per-category weights,
-          TIES density, closed_form rows / keep / ridge, distill steps / lr / batch_size / real_*),
+          TIES density, closed_form rows / keep / ridge, distill steps / lr / batch_size / real_* / trajectory_*),
           real reference photos of fuse_guard.distill.real_references under project.shared_data (optional),
           train_guard.safety_t_min (timesteps of the unsafe frames for closed_form and distill).
 Outputs:  models/guard/fused_adapter/ (peft adapter), models/guard/fused/ (generator directory with the
