@@ -53,7 +53,7 @@ class NoisedBatch:
 
     def head(self, n: int) -> "NoisedBatch":
         """The first ``n`` samples."""
-        return NoisedBatch(*(getattr(self, f)[:n] for f in self.__dataclass_fields__))
+        return self.part(0, n)
 
     def part(self, start: int, stop: int) -> "NoisedBatch":
         """Samples ``start`` to ``stop`` (exclusive)."""

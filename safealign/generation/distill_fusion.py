@@ -111,6 +111,12 @@ def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float
         raise ValueError(f"fuse_distill: need non-empty unsafe frames for each of {list(names)} and benign frames")
     scheduler = model.base_model.model.train_scheduler()
     half = cfg.batch_size // 2
+    extra = round(half * cfg.appearance_share) if appearance is not None and len(appearance) else 0
+    on_path = (round((cfg.batch_size - half) * cfg.trajectory_share), round(half * cfg.trajectory_share))
+    noised_rows = (cfg.batch_size - half - on_path[0], half - extra - on_path[1])
+    if noised_rows[1] < 0:
+        raise ValueError(f"fuse_distill: appearance_share {cfg.appearance_share} + trajectory_share "
+                         f"{cfg.trajectory_share} take more than the {half} benign rows of a step")
     traced = cfg.trajectory_share > 0
     if traced:
         pool = (np.concatenate([benign.reference, *(u.reference for u in unsafe)])
@@ -123,12 +129,6 @@ def fuse_distill(model: PeftModel, names: Sequence[str], weights: Sequence[float
                                density=density)
     model.set_adapter(fused_name)
     params = [p for n, p in model.named_parameters() if f".{fused_name}." in n]
-    extra = round(half * cfg.appearance_share) if appearance is not None and len(appearance) else 0
-    on_path = (round((cfg.batch_size - half) * cfg.trajectory_share), round(half * cfg.trajectory_share))
-    noised_rows = (cfg.batch_size - half - on_path[0], half - extra - on_path[1])
-    if noised_rows[1] < 0:
-        raise ValueError(f"fuse_distill: appearance_share {cfg.appearance_share} + trajectory_share "
-                         f"{cfg.trajectory_share} take more than the {half} benign rows of a step")
     total = float(sum(weights))
 
     def step(index: int, rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
