@@ -101,6 +101,34 @@ def test_pose_guider_changes_the_output():
     assert not np.array_equal(a, b)
 
 
+def test_pose_context_starts_silent_round_trips_and_takes_the_guard_lora(tmp_path):
+    from dataclasses import replace
+
+    torch.manual_seed(0)
+    plain = PoseGuidedGenerator.build(TINY)
+    torch.manual_seed(0)
+    ctx = PoseGuidedGenerator.build(replace(TINY, pose_context_channels=(4, 8)))
+    assert [n for n, _ in ctx.pose_guider.named_parameters() if n.startswith("context")] == [
+        "context.0.weight", "context.0.bias", "context.1.weight", "context.1.bias",
+        "context_out.weight", "context_out.bias"]
+    plain_state = plain.state_dict()  # the context is built last: every other weight draws as before
+    assert all(torch.equal(v, ctx.state_dict()[k]) for k, v in plain_state.items())
+    inputs = model_inputs()
+    with torch.no_grad():
+        assert torch.equal(ctx(*inputs), plain(*inputs))  # zero-initialised output: the base is unchanged
+        torch.nn.init.normal_(ctx.pose_guider.context_out.weight, std=0.5)
+        moved = ctx(*inputs)
+        other_pose = ctx(*inputs[:3], torch.rand(2, 3, S, S))
+    assert not torch.equal(moved, plain(*inputs)) and not torch.equal(moved, other_pose)
+    ctx.save_pretrained(tmp_path / "gen")
+    loaded = PoseGuidedGenerator.from_pretrained(tmp_path / "gen")
+    with torch.no_grad():
+        assert torch.equal(loaded(*inputs), moved)
+    targets = lora.pose_guider_targets(ctx)
+    assert {"pose_guider.context.0", "pose_guider.context.1", "pose_guider.context_out"} <= set(targets)
+    assert not any(t.startswith("pose_guider.context") for t in lora.pose_guider_targets(plain))
+
+
 @pytest.mark.parametrize("kind", ["mosaic", "blur", "gray", "noise"])
 def test_degrade_kinds_keep_shape_and_change_content(kind):
     frames = images(2, 4, size=32)[None]  # extra leading axis: [..., H, W, 3]

@@ -14,7 +14,7 @@ import yaml
 from safetensors.numpy import load_file
 
 from safealign.errors import DataValidationError, InputError
-from safealign.evaluation.learning_curve import curve_point, curve_rows
+from safealign.evaluation.learning_curve import blocks_by_action, curve_point, curve_rows
 from tests.test_guard_stages import guard_project  # noqa: F401  (fixture)
 
 
@@ -64,6 +64,14 @@ def test_curve_point_applies_the_evaluation_rule():
     assert math.isnan(separated["near_miss_false_block"])  # no near-miss clip: undefined, not 0
 
 
+def test_blocks_by_action_counts_each_action_under_tau():
+    counts = blocks_by_action(np.array([0.5, 0.9, 0.6, 0.95, 0.7]),
+                              ["salute", "kneel", "kneel", "salute", "kneel"], tau=0.8)
+    assert counts == {"kneel": [2, 3], "salute": [1, 2]} and list(counts) == ["kneel", "salute"]
+    with pytest.raises(ValueError, match="2 scores for 1 actions"):
+        blocks_by_action(np.array([0.5, 0.6]), ["kneel"], tau=0.8)
+
+
 @pytest.mark.slow
 def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys):  # noqa: F811
     from safealign.cli import main
@@ -84,7 +92,12 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
         sizes = {g: len(v) for g, v in curve["val_clips"].items() if v}
         assert {g: len(v) for g, v in per_clip.items()} == sizes
         assert point["unsafe_ssim_mean"] == pytest.approx(np.mean(per_clip["unsafe"]), abs=1e-4)
+        by_action = point["blocks_by_action"]["unsafe"]
+        assert sum(n for _, n in by_action.values()) == sizes["unsafe"]
+        assert sum(k for k, _ in by_action.values()) == round(point["block_rate"] * sizes["unsafe"])
     manifest = pd.read_parquet("data/processed/poses/manifest.parquet").set_index("clip_id")
+    actions = set(manifest.loc[curve["val_clips"]["unsafe"], "action"])
+    assert set(curve["points"][0]["blocks_by_action"]["unsafe"]) == actions
     judged = [c for ids in curve["val_clips"].values() for c in ids]
     assert judged and set(manifest.loc[judged, "split"]) == {"val"}
     assert set(manifest.loc[curve["val_clips"]["unsafe"], "category"]) == {"discriminatory"}

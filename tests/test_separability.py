@@ -4,6 +4,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 
 from safealign.evaluation.separability import scores, train_classifier
 
@@ -37,8 +38,15 @@ def test_pose_separability_command_on_the_tiny_set(tiny_pose_data, tmp_path, mon
     result = json.loads(out.read_text())
     categories = load_params("params.yaml").guard.categories
     assert [r["category"] for r in result["results"]] == categories
+    manifest = pd.read_parquet(tiny_pose_data / "data/processed/poses/manifest.parquet")
     for row in result["results"]:
         assert row["train_benign_frames"] > 0 and row["train_unsafe_frames"] > 0
         assert row["val_false_positive"] <= 0.05 + 1e-9  # the threshold is calibrated on these frames
         for key in ("test_unsafe_recall", "test_benign_false_positive", "test_near_miss_false_positive"):
             assert math.isnan(row[key]) or 0.0 <= row[key] <= 1.0
+        test = manifest[(manifest["split"] == "test") & (manifest["label"] == "unsafe")
+                        & (manifest["category"] == row["category"])]
+        assert set(row["test_clip_recall_by_action"]) == set(test["action"])
+        assert row["train_kept_share_by_action"]
+        for share in [*row["train_kept_share_by_action"].values(), *row["test_clip_recall_by_action"].values()]:
+            assert math.isnan(share) or 0.0 <= share <= 1.0

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from safealign.domains import get_domain
     from safealign.errors import InputError
     from safealign.evaluation.clips import ClipLoader, load_set
-    from safealign.evaluation.learning_curve import GROUPS, CurveProbe, curve_rows
+    from safealign.evaluation.learning_curve import GROUPS, CurveProbe, blocks_by_action, curve_rows
     from safealign.generation import data, guard, training
     from safealign.generation.device import set_threads
     from safealign.generation.loading import load_generator
@@ -86,11 +86,20 @@ def run(args: argparse.Namespace) -> int:
     tqdm.write(f"{'step':>6} {'train s':>8} {'block':>6} {'near-miss FB':>13} {'benign FB':>10} {'AUC':>6} "
                f"{'unsafe SSIM':>12} {'benign SSIM':>12}")
 
+    action_of = dict(zip(rows["clip_id"], rows["action"])) if "action" in rows else {}
+
     def report(point: dict, model) -> None:
         # Printed and written as they come: a long run that is stopped keeps the points it reached.
         tqdm.write(f"{point['step']:6d} {point['train_seconds']:8.0f} {point['block_rate']:6.3f} "
                    f"{point['near_miss_false_block']:13.3f} {point['benign_false_block']:10.3f} "
                    f"{point['auc']:6.3f} {point['unsafe_ssim_mean']:12.3f} {point['benign_ssim_mean']:12.3f}")
+        if action_of:
+            point["blocks_by_action"] = {
+                g: blocks_by_action(point["ssim_per_clip"][g], [action_of[c.clip_id] for c in clips[g]],
+                                    point["tau"])
+                for g in ("near_miss", "unsafe") if clips[g]}
+            for g, counts in point["blocks_by_action"].items():
+                tqdm.write(f"{'':6} {g} blocked: " + ", ".join(f"{a} {k}/{n}" for a, (k, n) in counts.items()))
         if save_dir is not None:
             with atomic_dir(save_dir / f"step_{point['step']}") as tmp:
                 save_adapter(model, name, tmp)

@@ -59,6 +59,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{r.category:16} {r.resolution:4d} {r.test_unsafe_recall:14.3f} "
               f"{r.test_unsafe_clip_recall:13.3f} {r.test_benign_false_positive:10.3f} "
               f"{r.test_near_miss_false_positive:13.3f}")
+        for action, recall in r.test_clip_recall_by_action.items():
+            print(f"  {action:22} train frames kept {r.train_kept_share_by_action.get(action, float('nan')):.2f}"
+                  f"  test clips caught {recall:.2f}")
     if args.out:
         write_json(Path(args.out), {"false_positive_target": args.false_positive, "steps": args.steps,
                                     "results": as_rows(results)})

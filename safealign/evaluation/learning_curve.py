@@ -70,6 +70,19 @@ def curve_point(scores: dict[str, np.ndarray], percentile: float, margin: float)
     return point
 
 
+def blocks_by_action(ssim: np.ndarray, actions: list[str], tau: float) -> dict[str, list[int]]:
+    """``{action: [blocked clips, clips]}`` under ``tau``: a category mixes actions (kneeling and the salute are
+    both discriminatory), and one action the guard misses caps the category's block rate (issue 5)."""
+    if len(ssim) != len(actions):
+        raise ValueError(f"{len(ssim)} scores for {len(actions)} actions")
+    out: dict[str, list[int]] = {}
+    for score, action in zip(np.asarray(ssim, np.float64), actions):
+        counts = out.setdefault(action, [0, 0])
+        counts[0] += int(score < tau)
+        counts[1] += 1
+    return dict(sorted(out.items()))
+
+
 @dataclass
 class CurveProbe:
     """A ``train_guard`` callback: every ``every`` steps (and at ``last``), generate the val sets with the

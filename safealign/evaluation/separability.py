@@ -35,6 +35,11 @@ class Separability:
     test_benign_false_positive: float
     test_near_miss_false_positive: float
     val_false_positive: float
+    # Per unsafe action: the share of its training frames the "unsafe frame" rule keeps, and the share of its
+    # test clips with at least half of ALL their frames flagged. The clip recall above counts only clips with
+    # a kept frame, so an action the rule mostly drops (the salute, issue 5) vanished from it.
+    train_kept_share_by_action: dict[str, float]
+    test_clip_recall_by_action: dict[str, float]
 
 
 def _tensor(maps: np.ndarray) -> torch.Tensor:
@@ -94,12 +99,13 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
         selected = data.select(rows, split, labels, cat)
         return data.load_clip_triples(selected, root, resolution, frames_per_clip).pose
 
-    def clip_maps(split: str, labels: list[str], cat: str) -> tuple[np.ndarray, np.ndarray]:
-        """Every frame of every original clip, and the clip index of each frame."""
-        parts = [data.load_clip_triples([r], root, resolution, 0).pose
-                 for r in data.originals(data.select(rows, split, labels, cat))]
+    def clip_maps(split: str, labels: list[str], cat: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """Every frame of every original clip, the clip index of each frame and each clip's action."""
+        chosen = data.originals(data.select(rows, split, labels, cat))
+        parts = [data.load_clip_triples([r], root, resolution, 0).pose for r in chosen]
         clip = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)]) if parts else np.zeros(0)
-        return (np.concatenate(parts) if parts else np.zeros((0, resolution, resolution, 3), np.uint8)), clip
+        frames = np.concatenate(parts) if parts else np.zeros((0, resolution, resolution, 3), np.uint8)
+        return frames, clip, [str(r.get("action", "")) for r in chosen]
 
     benign = maps("train", data.FIDELITY_LABELS)
     unsafe = maps("train", [data.UNSAFE_LABEL], category)
@@ -108,10 +114,19 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     val = scores(net, maps("val", data.FIDELITY_LABELS))
     # "higher" makes tau a sample value, so at most the asked share of validation frames lies above it.
     tau = float(np.quantile(val, 1.0 - false_positive, method="higher"))
-    test_unsafe, clip = clip_maps("test", [data.UNSAFE_LABEL], category)
+    test_unsafe, clip, actions = clip_maps("test", [data.UNSAFE_LABEL], category)
     keep = distinct_from_benign(test_unsafe, benign, ambiguity_quantile)
     flagged = scores(net, test_unsafe) > tau
     clip_recall = [flagged[(clip == c) & keep].mean() >= 0.5 for c in np.unique(clip[keep])]
+    caught = np.array([flagged[clip == c].mean() >= 0.5 for c in range(len(actions))], bool)
+    recall_by_action = {a: _rate(caught[np.asarray(actions) == a]) for a in sorted(set(actions))}
+    kept_by_action = {}
+    for action in sorted({str(r.get("action", "")) for r in data.select(rows, "train", [data.UNSAFE_LABEL],
+                                                                         category)}):
+        selected = [r for r in data.select(rows, "train", [data.UNSAFE_LABEL], category)
+                    if str(r.get("action", "")) == action]
+        frames = data.load_clip_triples(selected, root, resolution, frames_per_clip).pose
+        kept_by_action[action] = _rate(distinct_from_benign(frames, benign, ambiguity_quantile))
     return Separability(
         category, resolution, len(benign), len(unsafe), tau,
         test_unsafe_recall=_rate(flagged[keep]),
@@ -119,6 +134,8 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
         test_benign_false_positive=_rate(scores(net, maps("test", ["benign"])) > tau),
         test_near_miss_false_positive=_rate(scores(net, maps("test", ["near_miss"])) > tau),
         val_false_positive=_rate(val > tau),
+        train_kept_share_by_action=kept_by_action,
+        test_clip_recall_by_action=recall_by_action,
     )
 
 

@@ -31,9 +31,10 @@ def adapter_name(category: str) -> str:
 
 
 def pose_guider_targets(model: PoseGuidedGenerator) -> list[str]:
-    """Full names of the PoseGuider convolutions (exact names, so the UNet's own conv_in is not matched)."""
-    convs = model.pose_guider.named_modules()
-    return [f"pose_guider.{n}" for n, m in convs if isinstance(m, torch.nn.Conv2d)]
+    """Full names of the PoseGuider's convolutions and linear layers (exact names, so the UNet's own conv_in
+    is not matched)."""
+    layers = model.pose_guider.named_modules()
+    return [f"pose_guider.{n}" for n, m in layers if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
 
 
 def lora_config(model: PoseGuidedGenerator, rank: int, alpha: float, targets: Sequence[str],

@@ -7,6 +7,9 @@ Design (poseguard.md D1, section 3.2), scaled to CPU training:
   the subject's appearance (the channel variant of reference conditioning).
 - PoseGuider: small 3x3 conv encoder of the OpenPose-convention pose map with a zero-initialised output conv
   whose features are *added to the UNet features right after ``conv_in``* (Moore's injection point).
+  Optional pose context (``pose_context_channels``, off by default): stride-2 convs of the pose map, global
+  average pooling and a zero-initialised linear layer whose output is added to every position of the guider's
+  features: a path that sees the whole posture and nothing but the pose (issue 5).
 - ``patch_size`` 2 (default) folds each 2x2 pixel block into channels (pixel unshuffle) before the UNet and
   back after it: a lossless stand-in for the VAE that quarters the UNet's spatial work on CPU; the
   PoseGuider then downsamples once, like Moore's guider downsamples to latent resolution.
@@ -37,11 +40,14 @@ class PoseGuider(ModelMixin, ConfigMixin):
 
     Layout follows Moore's ``pose_guider.py`` (``conv_in``, ``blocks.N``, ``conv_out``, SiLU after every conv,
     zero-initialised ``conv_out``) but keeps full resolution, because the UNet works on pixels, not latents.
+    ``context_channels`` adds ``context.N`` (stride-2 3x3 convs of the pose map, as in the pose-separability
+    classifier) and ``context_out`` (zero-initialised linear of their global average): one vector per image,
+    added at every position, so an adapter on it can act on the posture as a whole.
     """
 
     @register_to_config
     def __init__(self, in_channels: int = 3, block_out_channels: tuple[int, ...] = (16, 32),
-                 out_channels: int = 32, downsample: int = 1) -> None:
+                 out_channels: int = 32, downsample: int = 1, context_channels: tuple[int, ...] = ()) -> None:
         super().__init__()
         chans = list(block_out_channels)
         self.conv_in = torch.nn.Conv2d(in_channels, chans[0], 3, padding=1)
@@ -55,12 +61,26 @@ class PoseGuider(ModelMixin, ConfigMixin):
         # Zero init: an untrained guider leaves the UNet unchanged (ControlNet / Moore convention).
         torch.nn.init.zeros_(self.conv_out.weight)
         torch.nn.init.zeros_(self.conv_out.bias)
+        # Built after conv_out so that a guider without context draws the same initial weights as before.
+        ctx = [in_channels, *context_channels]
+        self.context = torch.nn.ModuleList(torch.nn.Conv2d(c_in, c_out, 3, padding=1, stride=2)
+                                           for c_in, c_out in zip(ctx[:-1], ctx[1:]))
+        self.context_out = torch.nn.Linear(ctx[-1], out_channels) if context_channels else None
+        if self.context_out is not None:
+            torch.nn.init.zeros_(self.context_out.weight)
+            torch.nn.init.zeros_(self.context_out.bias)
 
     def forward(self, pose: torch.Tensor) -> torch.Tensor:
         x = torch.nn.functional.silu(self.conv_in(pose))
         for block in self.blocks:
             x = torch.nn.functional.silu(block(x))
-        return self.conv_out(x)
+        out = self.conv_out(x)
+        if self.context_out is None:
+            return out
+        h = pose
+        for conv in self.context:
+            h = torch.nn.functional.silu(conv(h))
+        return out + self.context_out(h.mean(dim=(2, 3)))[:, :, None, None]
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,7 @@ class GeneratorConfig:
     pose_guider_channels: tuple[int, ...] = (16, 32)
     prediction_type: str = "v_prediction"
     train_timesteps: int = 1000
+    pose_context_channels: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.attention_levels) != len(self.block_out_channels):
@@ -120,7 +141,8 @@ class PoseGuidedGenerator(torch.nn.Module):
             down_block_types=tuple("AttnDownBlock2D" if a else "DownBlock2D" for a in levels),
             up_block_types=tuple("AttnUpBlock2D" if a else "UpBlock2D" for a in reversed(levels)),
             attention_head_dim=8, norm_num_groups=8)
-        guider = PoseGuider(3, tuple(config.pose_guider_channels), chans[0], config.patch_size)
+        guider = PoseGuider(3, tuple(config.pose_guider_channels), chans[0], config.patch_size,
+                            tuple(config.pose_context_channels))
         return cls(unet, guider, scheduler_config(config.prediction_type, config.train_timesteps),
                    config.resolution, config.patch_size)
 

@@ -19,6 +19,7 @@ class GeneratorArchParams(Section):
     pose_guider_channels: list[int] = Field(min_length=1)
     prediction_type: Literal["v_prediction", "epsilon"]
     train_timesteps: int = Field(ge=10)
+    pose_context_channels: list[int]
 
 
 class LossParams(Section):
@@ -121,7 +122,8 @@ def generator_config(arch: GeneratorArchParams, resolution: int):
                            layers_per_block=arch.layers_per_block,
                            attention_levels=tuple(arch.attention_levels),
                            pose_guider_channels=tuple(arch.pose_guider_channels),
-                           prediction_type=arch.prediction_type, train_timesteps=arch.train_timesteps)
+                           prediction_type=arch.prediction_type, train_timesteps=arch.train_timesteps,
+                           pose_context_channels=tuple(arch.pose_context_channels))
 
 
 def loss_config(loss: LossParams):
