@@ -120,11 +120,10 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     clip_recall = [flagged[(clip == c) & keep].mean() >= 0.5 for c in np.unique(clip[keep])]
     caught = np.array([flagged[clip == c].mean() >= 0.5 for c in range(len(actions))], bool)
     recall_by_action = {a: _rate(caught[np.asarray(actions) == a]) for a in sorted(set(actions))}
+    train_unsafe = data.select(rows, "train", [data.UNSAFE_LABEL], category)
     kept_by_action = {}
-    for action in sorted({str(r.get("action", "")) for r in data.select(rows, "train", [data.UNSAFE_LABEL],
-                                                                         category)}):
-        selected = [r for r in data.select(rows, "train", [data.UNSAFE_LABEL], category)
-                    if str(r.get("action", "")) == action]
+    for action in sorted({str(r.get("action", "")) for r in train_unsafe}):
+        selected = [r for r in train_unsafe if str(r.get("action", "")) == action]
         frames = data.load_clip_triples(selected, root, resolution, frames_per_clip).pose
         kept_by_action[action] = _rate(distinct_from_benign(frames, benign, ambiguity_quantile))
     return Separability(
