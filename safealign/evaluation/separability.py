@@ -121,11 +121,14 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     caught = np.array([flagged[clip == c].mean() >= 0.5 for c in range(len(actions))], bool)
     recall_by_action = {a: _rate(caught[np.asarray(actions) == a]) for a in sorted(set(actions))}
     train_unsafe = data.select(rows, "train", [data.UNSAFE_LABEL], category)
-    kept_by_action = {}
-    for action in sorted({str(r.get("action", "")) for r in train_unsafe}):
-        selected = [r for r in train_unsafe if str(r.get("action", "")) == action]
-        frames = data.load_clip_triples(selected, root, resolution, frames_per_clip).pose
-        kept_by_action[action] = _rate(distinct_from_benign(frames, benign, ambiguity_quantile))
+    names = sorted({str(r.get("action", "")) for r in train_unsafe})
+    per_action = [data.load_clip_triples([r for r in train_unsafe if str(r.get("action", "")) == a], root,
+                                         resolution, frames_per_clip).pose for a in names]
+    # One mask for all actions: the benign-to-benign threshold is computed once (a frame's verdict depends only
+    # on the benign frames), then split back per action.
+    kept = distinct_from_benign(np.concatenate(per_action), benign, ambiguity_quantile)
+    bounds = np.cumsum([0, *(len(f) for f in per_action)])
+    kept_by_action = {a: _rate(kept[lo:hi]) for a, lo, hi in zip(names, bounds[:-1], bounds[1:])}
     return Separability(
         category, resolution, len(benign), len(unsafe), tau,
         test_unsafe_recall=_rate(flagged[keep]),
