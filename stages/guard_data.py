@@ -4,7 +4,7 @@ Command:  python -m stages.guard_data --item <category> [--domain body|face]
 Inputs:   data/processed/poses/manifest.parquet + the clips it names (data/processed/poses/clips/,
           data/interim/motions/clips/); params guard.resolution, train_guard.degrade,
           train_guard.degrade_strength, train_guard.safety_input, train_guard.frames_per_clip,
-          train_guard.ambiguity_quantile, train_guard.check_clips.
+          train_guard.ambiguity_quantile, train_guard.ambiguity_features, train_guard.check_clips.
 Outputs:  data/processed/guard/<category>.safetensors with four triple sets:
           fidelity (train benign + near-miss -> true frames), safety (train unsafe clips of the category,
           incl. their augmented copies -> degraded frames, poseguard.md 2.2, plus their true frames under
@@ -34,7 +34,7 @@ def _run(ctx: StageContext) -> dict:
     set_threads(ctx.params.pretrain_generator.torch_threads)
     from safealign.errors import InputError
     from safealign.generation import data
-    from safealign.generation.ambiguity import distinct_from_benign
+    from safealign.generation.ambiguity import distinct_frames
     from safealign.generation.degrade import degrade
 
     dom = get_domain(ctx.args.domain)
@@ -56,7 +56,7 @@ def _run(ctx: StageContext) -> dict:
         raise InputError(f"{manifest}: category {cat!r} needs train clips labelled benign/near_miss and "
                          f"unsafe (found {len(fidelity)} and {len(unsafe)} frames; skipped e.g. "
                          f"{report.skipped[:1]})")
-    distinct = distinct_from_benign(unsafe.pose, fidelity.pose, p.ambiguity_quantile)
+    distinct = distinct_frames(unsafe, fidelity, p.ambiguity_quantile, p.ambiguity_features)
     if not distinct.any():  # tiny data sets: nothing separates, so keep every frame rather than none
         print(f"guard_data@{cat}: no unsafe frame is farther from benign poses than the "
               f"{p.ambiguity_quantile} quantile; the filter is skipped", file=sys.stderr)

@@ -1,8 +1,11 @@
 """Unsafe frames that look like benign poses are left out of the guard's safety set."""
 
 import numpy as np
+import pytest
 
-from safealign.generation.ambiguity import distinct_from_benign, pose_map_features
+from safealign.generation.ambiguity import (distinct_frames, distinct_from_benign, landmark_features,
+                                            pose_map_features)
+from safealign.generation.data import Triples
 
 
 def _map(points: list[tuple[int, int, int, int]], size: int = 32) -> np.ndarray:
@@ -25,3 +28,50 @@ def test_benign_looking_unsafe_frames_are_dropped():
     keep = distinct_from_benign(unsafe, benign, quantile=0.9)
     assert keep.tolist() == [False, True]
     assert distinct_from_benign(unsafe, benign, quantile=0.0).all()
+
+
+def _skeleton(angle: float, shift: tuple[float, float] = (0.0, 0.0), scale: float = 1.0) -> np.ndarray:
+    """Landmarks [5, 4]: hips, neck, head, one elbow and wrist at ``angle`` degrees from pointing down."""
+    a = np.deg2rad(angle)
+    points = np.array([[0, 0], [0, -0.3], [0, -0.4], [0.1 * np.sin(a), -0.3 + 0.1 * np.cos(a)],
+                       [0.2 * np.sin(a), -0.3 + 0.2 * np.cos(a)]], np.float32)
+    xy = points * scale + np.asarray(shift, np.float32)
+    return np.concatenate([xy, np.zeros((5, 1)), np.ones((5, 1))], axis=1).astype(np.float32)
+
+
+def test_landmark_features_ignore_position_and_scale_but_see_the_arm():
+    base = landmark_features(_skeleton(135)[None])
+    assert np.allclose(base, landmark_features(_skeleton(135, (0.3, 0.1), 2.5)[None]), atol=1e-5)
+    assert np.abs(base - landmark_features(_skeleton(165)[None])).max() > 0.1
+
+
+def test_landmark_filter_keeps_a_salute_among_raised_hands_and_drops_one_that_is_one():
+    rng = np.random.default_rng(1)
+    benign = np.stack([_skeleton(165 + rng.normal(0, 2), tuple(rng.uniform(-0.2, 0.2, 2)),
+                                 rng.uniform(0.8, 1.2)) for _ in range(20)])  # raised hands
+    unsafe = np.stack([_skeleton(135), _skeleton(165)])  # a salute angle, and a frame that is a raised hand
+    assert distinct_from_benign(unsafe, benign, 0.9, landmark_features).tolist() == [True, False]
+
+
+def test_distinct_frames_reads_the_asked_features_and_needs_landmarks_for_them():
+    maps = np.stack([_map([(8, 2, 12, 30)]) for _ in range(4)])
+    lms = np.stack([_skeleton(165 + i) for i in range(4)])
+    benign = Triples(maps, maps, maps, landmarks=lms)
+    unsafe = Triples(maps[:2], maps[:2], maps[:2], landmarks=np.stack([_skeleton(100), _skeleton(165)]))
+    assert distinct_frames(unsafe, benign, 0.5, "landmarks").tolist() == [True, False]
+    assert not distinct_frames(unsafe, benign, 0.5, "pose_map").any()  # same maps: nothing is distinct
+    with pytest.raises(ValueError, match="landmarks"):
+        distinct_frames(Triples(maps, maps, maps), benign, 0.5, "landmarks")
+    with pytest.raises(ValueError, match="expected one of"):
+        distinct_frames(unsafe, benign, 0.5, "angles")
+
+
+def test_triples_carry_landmarks_through_take_concat_and_with_target():
+    maps = np.zeros((3, 8, 8, 3), np.uint8)
+    t = Triples(maps, maps, maps, landmarks=np.arange(3 * 5 * 4, dtype=np.float32).reshape(3, 5, 4))
+    assert np.array_equal(t.take(np.array([2, 0])).landmarks, t.landmarks[[2, 0]])
+    assert np.array_equal(t.with_target(maps, keep_source=True).landmarks, t.landmarks)
+    both = Triples.concat([t, Triples.empty(8), t])
+    assert both.landmarks.shape == (6, 5, 4)
+    face = Triples(maps, maps, maps, landmarks=np.zeros((3, 7, 4), np.float32))
+    assert Triples.concat([t, face]).landmarks is None  # two layouts: no common landmark array

@@ -158,6 +158,7 @@ def test_guard_pipeline_end_to_end(guard_project, monkeypatch, capsys):
     sets = load_triples("data/processed/guard/sexual.safetensors")
     assert sets["safety"].source is not None and not np.array_equal(sets["safety"].source, sets["safety"].target)
     assert train_guard.main(["--item", "sexual"]) == 0 and fuse_guard.main([]) == 0
+    _landmark_filter_selects_the_safety_rows(raw)
     shutil.rmtree("data/processed/guard")
     assert fuse_guard.main([]) == 1  # distill without its frames: one-line error naming them
     assert (Path("models/guard/fused") / "generator_config.json").is_file()  # the last good fusion stays
@@ -183,3 +184,23 @@ def test_adopting_a_given_base_and_refusing_a_bad_one(make_project, tmp_path):
     make_project({"tracking.enabled": False, "pretrain_generator.base": str(tmp_path / "nothing")},
                  subdir="p3")
     assert pretrain_generator.main([]) == 1
+
+
+def _landmark_filter_selects_the_safety_rows(raw: dict) -> None:
+    """ambiguity_features landmarks: guard_data keeps exactly the unsafe frames the landmark rule keeps."""
+    from safealign.generation import data
+    from safealign.generation.ambiguity import distinct_frames
+    from stages import guard_data
+
+    raw["train_guard"].update(ambiguity_features="landmarks", ambiguity_quantile=0.5)
+    Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert guard_data.main(["--item", "sexual"]) == 0
+    rows = data.read_manifest("data/processed/poses/manifest.parquet")
+    res, frames = raw["guard"]["resolution"], raw["train_guard"]["frames_per_clip"]
+    fidelity = data.load_clip_triples(data.select(rows, "train", data.FIDELITY_LABELS), ".", res, frames)
+    selected = data.select(rows, "train", [data.UNSAFE_LABEL], "sexual")
+    unsafe = data.load_clip_triples(selected, ".", res, frames)
+    keep = distinct_frames(unsafe, fidelity, 0.5, "landmarks")
+    assert fidelity.landmarks is not None and keep.any()
+    safety = data.load_triples("data/processed/guard/sexual.safetensors")["safety"]
+    assert np.array_equal(safety.pose, unsafe.pose[keep])

@@ -50,3 +50,16 @@ def test_pose_separability_command_on_the_tiny_set(tiny_pose_data, tmp_path, mon
         assert row["train_kept_share_by_action"]
         for share in [*row["train_kept_share_by_action"].values(), *row["test_clip_recall_by_action"].values()]:
             assert math.isnan(share) or 0.0 <= share <= 1.0
+
+
+def test_separability_with_the_landmark_filter(tiny_pose_data):
+    from safealign.evaluation.separability import measure
+    from safealign.generation import data
+
+    rows = data.read_manifest(tiny_pose_data / "data/processed/poses/manifest.parquet")
+    by_map = measure(rows, tiny_pose_data, "sexual", 32, 4, 0.5, steps=5)
+    by_landmarks = measure(rows, tiny_pose_data, "sexual", 32, 4, 0.5, steps=5,
+                           ambiguity_features="landmarks")
+    assert set(by_landmarks.train_kept_share_by_action) == set(by_map.train_kept_share_by_action)
+    assert 0 < by_landmarks.train_unsafe_frames <= sum(1 for r in rows if r["split"] == "train"
+                                                        and r["category"] == "sexual") * 4

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     jobs = [(c, r) for r in sizes for c in (args.categories or known)]
     results = [
         measure(rows, Path.cwd(), c, r, guard.frames_per_clip, guard.ambiguity_quantile, args.steps,
-                args.false_positive, params.project.seed)
+                args.false_positive, params.project.seed, guard.ambiguity_features)
         for c, r in tqdm(jobs, desc="categories")
     ]
     print(f"{'category':16} {'px':>4} {'unsafe frames':>14} {'unsafe clips':>13} {'benign FP':>10} "

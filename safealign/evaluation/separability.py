@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from safealign.generation import data
-from safealign.generation.ambiguity import distinct_from_benign
+from safealign.generation.ambiguity import distinct_frames
 
 
 @dataclass(frozen=True)
@@ -89,33 +89,41 @@ def _rate(flags: np.ndarray) -> float:
 
 def measure(rows: list[dict], root: str | Path, category: str, resolution: int, frames_per_clip: int,
             ambiguity_quantile: float, steps: int, false_positive: float = 0.05,
-            seed: int = 0) -> Separability:
+            seed: int = 0, ambiguity_features: str = "pose_map") -> Separability:
     """Train on the TRAIN split (unsafe frames filtered as guard_data does), calibrate the threshold so that
     at most a ``false_positive`` share of VALIDATION benign / near-miss frames is flagged; score TEST
     clips."""
 
-    def maps(split: str, labels: list[str] | tuple[str, ...], cat: str | None = None) -> np.ndarray:
+    def triples(split: str, labels: list[str] | tuple[str, ...], cat: str | None = None) -> data.Triples:
         # One call per selection: augmented copies find their parent clip's frames among the selected rows.
         selected = data.select(rows, split, labels, cat)
-        return data.load_clip_triples(selected, root, resolution, frames_per_clip).pose
+        return data.load_clip_triples(selected, root, resolution, frames_per_clip)
 
-    def clip_maps(split: str, labels: list[str], cat: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    def maps(split: str, labels: list[str] | tuple[str, ...], cat: str | None = None) -> np.ndarray:
+        return triples(split, labels, cat).pose
+
+    def clip_frames(split: str, labels: list[str], cat: str) -> tuple[data.Triples, np.ndarray, list[str]]:
         """Every frame of every original clip, the clip index of each frame and each clip's action."""
         chosen = data.originals(data.select(rows, split, labels, cat))
-        parts = [data.load_clip_triples([r], root, resolution, 0).pose for r in chosen]
+        parts = [data.load_clip_triples([r], root, resolution, 0) for r in chosen]
         clip = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)]) if parts else np.zeros(0)
-        frames = np.concatenate(parts) if parts else np.zeros((0, resolution, resolution, 3), np.uint8)
+        frames = data.Triples.concat(parts) if parts else data.Triples.empty(resolution)
         return frames, clip, [str(r.get("action", "")) for r in chosen]
 
-    benign = maps("train", data.FIDELITY_LABELS)
-    unsafe = maps("train", [data.UNSAFE_LABEL], category)
-    unsafe = unsafe[distinct_from_benign(unsafe, benign, ambiguity_quantile)]
+    def distinct(unsafe: data.Triples, benign: data.Triples) -> np.ndarray:
+        return distinct_frames(unsafe, benign, ambiguity_quantile, ambiguity_features)
+
+    benign_train = triples("train", data.FIDELITY_LABELS)
+    benign = benign_train.pose
+    unsafe_train = triples("train", [data.UNSAFE_LABEL], category)
+    unsafe = unsafe_train.pose[distinct(unsafe_train, benign_train)]
     net = train_classifier(benign, unsafe, steps, seed)
     val = scores(net, maps("val", data.FIDELITY_LABELS))
     # "higher" makes tau a sample value, so at most the asked share of validation frames lies above it.
     tau = float(np.quantile(val, 1.0 - false_positive, method="higher"))
-    test_unsafe, clip, actions = clip_maps("test", [data.UNSAFE_LABEL], category)
-    keep = distinct_from_benign(test_unsafe, benign, ambiguity_quantile)
+    test_frames, clip, actions = clip_frames("test", [data.UNSAFE_LABEL], category)
+    test_unsafe = test_frames.pose
+    keep = distinct(test_frames, benign_train)
     flagged = scores(net, test_unsafe) > tau
     clip_recall = [flagged[(clip == c) & keep].mean() >= 0.5 for c in np.unique(clip[keep])]
     caught = np.array([flagged[clip == c].mean() >= 0.5 for c in range(len(actions))], bool)
@@ -123,10 +131,10 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     train_unsafe = data.select(rows, "train", [data.UNSAFE_LABEL], category)
     names = sorted({str(r.get("action", "")) for r in train_unsafe})
     per_action = [data.load_clip_triples([r for r in train_unsafe if str(r.get("action", "")) == a], root,
-                                         resolution, frames_per_clip).pose for a in names]
+                                         resolution, frames_per_clip) for a in names]
     # One mask for all actions: the benign-to-benign threshold is computed once (a frame's verdict depends only
     # on the benign frames), then split back per action.
-    kept = distinct_from_benign(np.concatenate(per_action), benign, ambiguity_quantile)
+    kept = distinct(data.Triples.concat(per_action), benign_train)
     bounds = np.cumsum([0, *(len(f) for f in per_action)])
     kept_by_action = {a: _rate(kept[lo:hi]) for a, lo, hi in zip(names, bounds[:-1], bounds[1:])}
     return Separability(

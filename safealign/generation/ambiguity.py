@@ -4,13 +4,20 @@ An unsafe clip starts and ends in ordinary poses (standing before a kneel, arms 
 Training those frames toward the degraded target teaches the guard to block benign poses too, and the
 fidelity term pulls the other way: the adapter then learns a uniform change instead of a decision. So the
 safety set keeps only frames whose pose map is farther from every benign / near-miss training frame than
-benign frames typically are from each other.
+benign frames typically are from each other. "Look like" is measured on the rendered pose map
+(``pose_map_features``, the default) or on the landmarks themselves (``landmark_features``): the 16 x 16 map
+blurs a 25-40 degree change of one arm, which is all that separates a salute from a raised hand.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable
+
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from safealign.generation.data import Triples
 
 FEATURE_SIZE = 16
 
@@ -33,14 +40,43 @@ def pose_map_features(maps: np.ndarray) -> np.ndarray:
     return out
 
 
-def distinct_from_benign(unsafe_maps: np.ndarray, benign_maps: np.ndarray, quantile: float) -> np.ndarray:
+def landmark_features(landmarks: np.ndarray) -> np.ndarray:
+    """Translation- and scale-invariant features of landmarks [N, K, C >= 2] (normalised x, y first): the
+    x, y of every landmark minus their centroid, divided by their RMS distance to it, flattened [N, 2K]."""
+    xy = np.asarray(landmarks, np.float32)[..., :2]
+    centred = xy - xy.mean(axis=1, keepdims=True)
+    scale = np.sqrt((centred ** 2).sum(axis=-1).mean(axis=1))
+    return (centred / np.maximum(scale, 1e-6)[:, None, None]).reshape(len(xy), -1)
+
+
+FEATURES: dict[str, Callable[[np.ndarray], np.ndarray]] = {"pose_map": pose_map_features,
+                                                           "landmarks": landmark_features}
+
+
+def distinct_from_benign(unsafe_maps: np.ndarray, benign_maps: np.ndarray, quantile: float,
+                         features: Callable[[np.ndarray], np.ndarray] = pose_map_features) -> np.ndarray:
     """Boolean mask over ``unsafe_maps``: True where the nearest benign frame is farther than the
-    ``quantile`` of benign-to-nearest-other-benign distances (``quantile`` 0 keeps every frame)."""
+    ``quantile`` of benign-to-nearest-other-benign distances (``quantile`` 0 keeps every frame). The inputs
+    are whatever ``features`` reads: pose maps [N, H, W, 3] by default, landmarks for
+    ``landmark_features``."""
     if quantile <= 0 or len(unsafe_maps) == 0 or len(benign_maps) < 2:
         return np.ones(len(unsafe_maps), bool)
-    benign = torch.from_numpy(pose_map_features(benign_maps))
-    unsafe = torch.from_numpy(pose_map_features(unsafe_maps))
+    benign = torch.from_numpy(features(benign_maps))
+    unsafe = torch.from_numpy(features(unsafe_maps))
     among = torch.cdist(benign, benign)
     among.fill_diagonal_(float("inf"))
     threshold = torch.quantile(among.min(dim=1).values, quantile)
     return (torch.cdist(unsafe, benign).min(dim=1).values > threshold).numpy()
+
+
+def distinct_frames(unsafe: "Triples", benign: "Triples", quantile: float,
+                    features: str = "pose_map") -> np.ndarray:
+    """``distinct_from_benign`` on Triples, measured on their pose maps (``features`` "pose_map") or on the
+    landmarks they were rendered from ("landmarks")."""
+    if features not in FEATURES:
+        raise ValueError(f"features: expected one of {sorted(FEATURES)}, received {features!r}")
+    if features == "landmarks":
+        if unsafe.landmarks is None or benign.landmarks is None:
+            raise ValueError("features 'landmarks': these frames carry no landmarks (mixed layouts?)")
+        return distinct_from_benign(unsafe.landmarks, benign.landmarks, quantile, landmark_features)
+    return distinct_from_benign(unsafe.pose, benign.pose, quantile)

@@ -23,12 +23,14 @@ UNSAFE_LABEL = "unsafe"
 @dataclass
 class Triples:
     """Aligned uint8 arrays [N, H, W, 3]: reference image, rendered pose map, target frame; ``source``
-    (optional) is the true frame a degraded ``target`` was made from."""
+    (optional) is the true frame a degraded ``target`` was made from; ``landmarks`` (optional, float32
+    [N, K, C], not saved) are the landmarks the pose map was rendered from."""
 
     reference: np.ndarray
     pose: np.ndarray
     target: np.ndarray
     source: np.ndarray | None = None
+    landmarks: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         shapes = [self.reference.shape, self.pose.shape, self.target.shape]
@@ -43,12 +45,14 @@ class Triples:
     def take(self, index: np.ndarray) -> "Triples":
         """Rows ``index`` (a batch)."""
         source = None if self.source is None else self.source[index]
-        return Triples(self.reference[index], self.pose[index], self.target[index], source)
+        landmarks = None if self.landmarks is None else self.landmarks[index]
+        return Triples(self.reference[index], self.pose[index], self.target[index], source, landmarks)
 
     def with_target(self, target: np.ndarray, keep_source: bool = False) -> "Triples":
         """Same references and poses, another target (e.g. the degraded frames); ``keep_source`` records the
         current target as ``source``."""
-        return Triples(self.reference, self.pose, target, self.target if keep_source else None)
+        source = self.target if keep_source else None
+        return Triples(self.reference, self.pose, target, source, self.landmarks)
 
     @staticmethod
     def empty(resolution: int) -> "Triples":
@@ -62,11 +66,16 @@ class Triples:
 
     @staticmethod
     def concat(parts: Iterable["Triples"]) -> "Triples":
-        """Rows of ``parts`` in order; ``source`` is kept when any part has one (``clean`` of the others)."""
+        """Rows of ``parts`` in order; ``source`` is kept when any part has one (``clean`` of the others),
+        ``landmarks`` when every part has them in one layout."""
         parts = list(parts)
         keys = ("reference", "pose", "target")
         source = np.concatenate([p.clean for p in parts]) if any(p.source is not None for p in parts) else None
-        return Triples(*(np.concatenate([getattr(p, k) for p in parts]) for k in keys), source)
+        filled = [p for p in parts if len(p)]  # an empty part (a clip that failed to load) has no layout
+        shapes = {None if p.landmarks is None else p.landmarks.shape[1:] for p in filled}
+        landmarks = (np.concatenate([p.landmarks for p in filled]) if len(shapes) == 1 and None not in shapes
+                     else None)
+        return Triples(*(np.concatenate([getattr(p, k) for p in parts]) for k in keys), source, landmarks)
 
 
 @dataclass
@@ -150,7 +159,7 @@ def _clip_triples(row: Mapping, by_id: Mapping[str, Mapping], root: Path, resolu
     idx = frame_indices(n, frames_per_clip)
     target = resize_square(frames[idx], resolution)
     ref = np.repeat(resize_square(reference[None], resolution), len(idx), axis=0)
-    return Triples(ref, render_pose_maps(pose[idx], resolution, layout_of(row)), target)
+    return Triples(ref, render_pose_maps(pose[idx], resolution, layout_of(row)), target, landmarks=pose[idx])
 
 
 def read_manifest(path: str | Path) -> list[dict]:

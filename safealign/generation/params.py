@@ -68,6 +68,7 @@ class TrainGuardParams(Section):
     degrade_strength: float | None = Field(default=None, ge=0)
     frames_per_clip: int = Field(ge=1)
     ambiguity_quantile: float = Field(ge=0, lt=1)
+    ambiguity_features: Literal["pose_map", "landmarks"] = "pose_map"
     check_steps: int = Field(ge=1)
     check_clips: int = Field(ge=1)
 
