@@ -1,7 +1,8 @@
 """Landmark layouts: what a clip file's ``pose`` [T, K, 4] holds, and how it becomes a condition map.
 
 A layout names its point count, the centre that rotations/scales act about, the parts that dropout removes,
-its robustness grid, and its condition-map renderer. The manifest column ``layout`` (default: the body
+its robustness grid, its condition-map renderer, and the bones whose directions describe a pose (none for
+faces). The manifest column ``layout`` (default: the body
 layout) selects it; the renderer is never guessed from K.
 """
 
@@ -25,6 +26,7 @@ class Layout:
     centre: tuple[int, ...]
     parts: dict[str, tuple[int, ...]]
     grid: tuple[tuple[str, float | str], ...]
+    bones: tuple[tuple[int, int], ...] = ()
 
     def render(self, poses: np.ndarray, width: int, height: int) -> np.ndarray:
         """Condition maps uint8 [T, H, W, 3] of ``poses`` [T, K, 4] (renderer imported lazily: cv2)."""
@@ -56,7 +58,7 @@ def get_layout(name: str) -> Layout:
         from safealign.poses import topology as tp
         from safealign.poses.perturb import PARTS
 
-        return Layout(BODY, tp.N_MP33, (tp.L_HIP, tp.R_HIP), PARTS, _grid(tuple(PARTS)))
+        return Layout(BODY, tp.N_MP33, (tp.L_HIP, tp.R_HIP), PARTS, _grid(tuple(PARTS)), tp.MP33_LIMB_BONES)
     if name == FACE:
         from safealign.faces import layout as fl
 

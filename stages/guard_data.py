@@ -36,6 +36,7 @@ def _run(ctx: StageContext) -> dict:
     from safealign.generation import data
     from safealign.generation.ambiguity import distinct_frames
     from safealign.generation.degrade import degrade
+    from safealign.layouts import get_layout
 
     dom = get_domain(ctx.args.domain)
     cat, p, res = ctx.args.item, dom.section(ctx.params, "train_guard"), dom.resolution(ctx.params)
@@ -56,7 +57,8 @@ def _run(ctx: StageContext) -> dict:
         raise InputError(f"{manifest}: category {cat!r} needs train clips labelled benign/near_miss and "
                          f"unsafe (found {len(fidelity)} and {len(unsafe)} frames; skipped e.g. "
                          f"{report.skipped[:1]})")
-    distinct = distinct_frames(unsafe, fidelity, p.ambiguity_quantile, p.ambiguity_features)
+    bones = get_layout(dom.layout).bones
+    distinct = distinct_frames(unsafe, fidelity, p.ambiguity_quantile, p.ambiguity_features, bones)
     if not distinct.any():  # tiny data sets: nothing separates, so keep every frame rather than none
         print(f"guard_data@{cat}: no unsafe frame is farther from benign poses than the "
               f"{p.ambiguity_quantile} quantile; the filter is skipped", file=sys.stderr)

@@ -45,6 +45,15 @@ def test_landmark_features_ignore_position_and_scale_but_see_the_arm():
     assert np.abs(base - landmark_features(_skeleton(165)[None])).max() > 0.1
 
 
+def test_bone_directions_ignore_limb_lengths_but_see_the_arm():
+    bones = [(0, 1), (1, 3), (3, 4)]  # torso, upper arm, forearm
+    long_arm = _skeleton(135)
+    long_arm[3:, :2] = long_arm[1, :2] + 1.7 * (long_arm[3:, :2] - long_arm[1, :2])  # same angle, longer arm
+    same = landmark_features(np.stack([_skeleton(135), long_arm]), bones)
+    assert same.shape == (2, 6) and np.allclose(same[0], same[1], atol=1e-5)
+    assert np.abs(same[0] - landmark_features(_skeleton(165)[None], bones)[0]).max() > 0.3
+
+
 def test_landmark_filter_keeps_a_salute_among_raised_hands_and_drops_one_that_is_one():
     rng = np.random.default_rng(1)
     benign = np.stack([_skeleton(165 + rng.normal(0, 2), tuple(rng.uniform(-0.2, 0.2, 2)),

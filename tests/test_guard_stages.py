@@ -190,6 +190,7 @@ def _landmark_filter_selects_the_safety_rows(raw: dict) -> None:
     """ambiguity_features landmarks: guard_data keeps exactly the unsafe frames the landmark rule keeps."""
     from safealign.generation import data
     from safealign.generation.ambiguity import distinct_frames
+    from safealign.layouts import BODY, get_layout
     from stages import guard_data
 
     raw["train_guard"].update(ambiguity_features="landmarks", ambiguity_quantile=0.5)
@@ -200,7 +201,7 @@ def _landmark_filter_selects_the_safety_rows(raw: dict) -> None:
     fidelity = data.load_clip_triples(data.select(rows, "train", data.FIDELITY_LABELS), ".", res, frames)
     selected = data.select(rows, "train", [data.UNSAFE_LABEL], "sexual")
     unsafe = data.load_clip_triples(selected, ".", res, frames)
-    keep = distinct_frames(unsafe, fidelity, 0.5, "landmarks")
+    keep = distinct_frames(unsafe, fidelity, 0.5, "landmarks", get_layout(BODY).bones)
     assert fidelity.landmarks is not None and keep.any()
     safety = data.load_triples("data/processed/guard/sexual.safetensors")["safety"]
     assert np.array_equal(safety.pose, unsafe.pose[keep])

@@ -34,6 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from safealign.errors import InputError
     from safealign.evaluation.separability import as_rows, measure
     from safealign.generation import data
+    from safealign.layouts import get_layout
 
     params = load_params(args.params)
     dom = get_domain(args.domain)
@@ -48,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise InputError(f"--categories: {unknown} are not {dom.name} categories {known}")
     jobs = [(c, r) for r in sizes for c in (args.categories or known)]
+    bones = get_layout(dom.layout).bones
     results = [
         measure(rows, Path.cwd(), c, r, guard.frames_per_clip, guard.ambiguity_quantile, args.steps,
-                args.false_positive, params.project.seed, guard.ambiguity_features)
+                args.false_positive, params.project.seed, guard.ambiguity_features, bones)
         for c, r in tqdm(jobs, desc="categories")
     ]
     print(f"{'category':16} {'px':>4} {'unsafe frames':>14} {'unsafe clips':>13} {'benign FP':>10} "

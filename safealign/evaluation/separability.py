@@ -89,7 +89,8 @@ def _rate(flags: np.ndarray) -> float:
 
 def measure(rows: list[dict], root: str | Path, category: str, resolution: int, frames_per_clip: int,
             ambiguity_quantile: float, steps: int, false_positive: float = 0.05,
-            seed: int = 0, ambiguity_features: str = "pose_map") -> Separability:
+            seed: int = 0, ambiguity_features: str = "pose_map",
+            bones: tuple[tuple[int, int], ...] = ()) -> Separability:
     """Train on the TRAIN split (unsafe frames filtered as guard_data does), calibrate the threshold so that
     at most a ``false_positive`` share of VALIDATION benign / near-miss frames is flagged; score TEST
     clips."""
@@ -111,7 +112,7 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
         return frames, clip, [str(r.get("action", "")) for r in chosen]
 
     def distinct(unsafe: data.Triples, benign: data.Triples) -> np.ndarray:
-        return distinct_frames(unsafe, benign, ambiguity_quantile, ambiguity_features)
+        return distinct_frames(unsafe, benign, ambiguity_quantile, ambiguity_features, bones)
 
     benign_train = triples("train", data.FIDELITY_LABELS)
     benign = benign_train.pose

@@ -5,13 +5,15 @@ Training those frames toward the degraded target teaches the guard to block beni
 fidelity term pulls the other way: the adapter then learns a uniform change instead of a decision. So the
 safety set keeps only frames whose pose map is farther from every benign / near-miss training frame than
 benign frames typically are from each other. "Look like" is measured on the rendered pose map
-(``pose_map_features``, the default) or on the landmarks themselves (``landmark_features``): the 16 x 16 map
-blurs a 25-40 degree change of one arm, which is all that separates a salute from a raised hand.
+(``pose_map_features``, the default) or on the landmarks themselves (``landmark_features``: the directions
+of the layout's bones, so body proportions drop out): the 16 x 16 map blurs a 25-40 degree change of one arm,
+which is all that separates a salute from a raised hand.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from functools import partial
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 import torch
@@ -40,17 +42,23 @@ def pose_map_features(maps: np.ndarray) -> np.ndarray:
     return out
 
 
-def landmark_features(landmarks: np.ndarray) -> np.ndarray:
-    """Translation- and scale-invariant features of landmarks [N, K, C >= 2] (normalised x, y first): the
-    x, y of every landmark minus their centroid, divided by their RMS distance to it, flattened [N, 2K]."""
+def landmark_features(landmarks: np.ndarray, bones: Sequence[tuple[int, int]] = ()) -> np.ndarray:
+    """Translation- and scale-invariant features of landmarks [N, K, C >= 2] (normalised x, y first). With
+    ``bones`` (index pairs): the unit direction of each bone, flattened [N, 2B], which also ignores limb
+    lengths (who the subject is); without: every landmark's x, y minus their centroid, divided by their RMS
+    distance to it, flattened [N, 2K]."""
     xy = np.asarray(landmarks, np.float32)[..., :2]
+    if len(bones):
+        pairs = np.asarray(bones)
+        vectors = xy[:, pairs[:, 1]] - xy[:, pairs[:, 0]]
+        units = vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-6)
+        return units.reshape(len(xy), -1)
     centred = xy - xy.mean(axis=1, keepdims=True)
     scale = np.sqrt((centred ** 2).sum(axis=-1).mean(axis=1))
     return (centred / np.maximum(scale, 1e-6)[:, None, None]).reshape(len(xy), -1)
 
 
-FEATURES: dict[str, Callable[[np.ndarray], np.ndarray]] = {"pose_map": pose_map_features,
-                                                           "landmarks": landmark_features}
+FEATURES = ("pose_map", "landmarks")
 
 
 def distinct_from_benign(unsafe_maps: np.ndarray, benign_maps: np.ndarray, quantile: float,
@@ -69,14 +77,16 @@ def distinct_from_benign(unsafe_maps: np.ndarray, benign_maps: np.ndarray, quant
     return (torch.cdist(unsafe, benign).min(dim=1).values > threshold).numpy()
 
 
-def distinct_frames(unsafe: "Triples", benign: "Triples", quantile: float,
-                    features: str = "pose_map") -> np.ndarray:
+def distinct_frames(unsafe: "Triples", benign: "Triples", quantile: float, features: str = "pose_map",
+                    bones: Sequence[tuple[int, int]] = ()) -> np.ndarray:
     """``distinct_from_benign`` on Triples, measured on their pose maps (``features`` "pose_map") or on the
-    landmarks they were rendered from ("landmarks")."""
+    landmarks they were rendered from ("landmarks": the directions of ``bones``, see
+    ``landmark_features``)."""
     if features not in FEATURES:
         raise ValueError(f"features: expected one of {sorted(FEATURES)}, received {features!r}")
     if features == "landmarks":
         if unsafe.landmarks is None or benign.landmarks is None:
             raise ValueError("features 'landmarks': these frames carry no landmarks (mixed layouts?)")
-        return distinct_from_benign(unsafe.landmarks, benign.landmarks, quantile, landmark_features)
+        features_of = partial(landmark_features, bones=tuple(bones))
+        return distinct_from_benign(unsafe.landmarks, benign.landmarks, quantile, features_of)
     return distinct_from_benign(unsafe.pose, benign.pose, quantile)

@@ -60,6 +60,15 @@ MP33_CONNECTIONS: list[tuple[int, int]] = [
     (27, 29), (29, 31), (27, 31), (28, 30), (30, 32), (28, 32),
 ]
 
+# The body's rigid segments whose directions describe a pose: shoulder line, upper and fore arms, torso sides,
+# hip line, thighs and shins (face, hand and foot details left out).
+MP33_LIMB_BONES: tuple[tuple[int, int], ...] = (
+    (L_SHOULDER, R_SHOULDER), (L_SHOULDER, L_ELBOW), (L_ELBOW, L_WRIST),
+    (R_SHOULDER, R_ELBOW), (R_ELBOW, R_WRIST),
+    (L_SHOULDER, L_HIP), (R_SHOULDER, R_HIP), (L_HIP, R_HIP),
+    (L_HIP, L_KNEE), (L_KNEE, L_ANKLE), (R_HIP, R_KNEE), (R_KNEE, R_ANKLE),
+)
+
 # Left/right swap of MP33 indices (a horizontal mirror must also swap sides).
 MP33_FLIP: list[int] = [0, 4, 5, 6, 1, 2, 3, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15, 18, 17, 20, 19, 22, 21,
                         24, 23, 26, 25, 28, 27, 30, 29, 32, 31]
