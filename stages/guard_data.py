@@ -4,12 +4,14 @@ Command:  python -m stages.guard_data --item <category> [--domain body|face]
 Inputs:   data/processed/poses/manifest.parquet + the clips it names (data/processed/poses/clips/,
           data/interim/motions/clips/); params guard.resolution, train_guard.degrade,
           train_guard.degrade_strength, train_guard.safety_input, train_guard.frames_per_clip,
-          train_guard.ambiguity_quantile, train_guard.ambiguity_features, train_guard.check_clips.
+          train_guard.ambiguity_quantile, train_guard.ambiguity_features, train_guard.balance_actions,
+          train_guard.check_clips.
 Outputs:  data/processed/guard/<category>.safetensors with four triple sets:
           fidelity (train benign + near-miss -> true frames), safety (train unsafe clips of the category,
           incl. their augmented copies -> degraded frames, poseguard.md 2.2, plus their true frames under
           safety_input truth; frames that look like benign
-          poses are left out, safealign/generation/ambiguity.py), check_benign / check_unsafe
+          poses are left out, safealign/generation/ambiguity.py; with balance_actions every action of the
+          category then has as many safety rows as its largest one), check_benign / check_unsafe
           (val clips -> true frames, for the held-out check of train_guard).
           The file has no metadata and the fidelity part does not depend on the category list, so adding a
           category leaves the other categories' files byte-identical and their train_guard stays cached.
@@ -50,7 +52,11 @@ def _run(ctx: StageContext) -> dict:
         return data.load_clip_triples(selected, ctx.root, res, frames, report)
 
     fidelity = load(data.select(rows, "train", data.FIDELITY_LABELS), p.frames_per_clip)
-    unsafe = load(data.select(rows, "train", [data.UNSAFE_LABEL], cat), p.frames_per_clip)
+    unsafe_rows = data.select(rows, "train", [data.UNSAFE_LABEL], cat)
+    if p.balance_actions:  # grouped by action, so that each frame's action is known
+        unsafe, action, _ = data.load_by_action(unsafe_rows, ctx.root, res, p.frames_per_clip, report)
+    else:
+        unsafe = load(unsafe_rows, p.frames_per_clip)
     check_benign = load(data.select(rows, "val", data.FIDELITY_LABELS)[: p.check_clips], 1)
     check_unsafe = load(data.select(rows, "val", [data.UNSAFE_LABEL], cat)[: p.check_clips], 1)
     if len(fidelity) == 0 or len(unsafe) == 0:
@@ -63,7 +69,8 @@ def _run(ctx: StageContext) -> dict:
         print(f"guard_data@{cat}: no unsafe frame is farther from benign poses than the "
               f"{p.ambiguity_quantile} quantile; the filter is skipped", file=sys.stderr)
         distinct[:] = True
-    unsafe = unsafe.take(np.nonzero(distinct)[0])
+    kept = np.nonzero(distinct)[0]
+    unsafe = unsafe.take(kept[data.balanced_index(action[kept])] if p.balance_actions else kept)
     # The true frames are kept only where training noises them (safety_input truth): default files stay as they were.
     safety = unsafe.with_target(degrade(unsafe.target, p.degrade, p.degrade_strength),
                                 keep_source=p.safety_input == "truth")

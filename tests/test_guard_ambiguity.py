@@ -5,7 +5,7 @@ import pytest
 
 from safealign.generation.ambiguity import (distinct_frames, distinct_from_benign, landmark_features,
                                             pose_map_features)
-from safealign.generation.data import Triples
+from safealign.generation.data import Triples, balanced_index
 
 
 def _map(points: list[tuple[int, int, int, int]], size: int = 32) -> np.ndarray:
@@ -84,3 +84,12 @@ def test_triples_carry_landmarks_through_take_concat_and_with_target():
     assert both.landmarks.shape == (6, 5, 4)
     face = Triples(maps, maps, maps, landmarks=np.zeros((3, 7, 4), np.float32))
     assert Triples.concat([t, face]).landmarks is None  # two layouts: no common landmark array
+
+
+def test_balanced_index_repeats_the_smaller_groups_to_the_largest():
+    groups = np.array([0, 0, 0, 0, 1, 2, 2])
+    index = balanced_index(groups)
+    assert np.bincount(groups[index]).tolist() == [4, 4, 4]
+    assert sorted(index[groups[index] == 2].tolist()) == [5, 5, 6, 6]
+    assert set(index.tolist()) == set(range(7))  # every row stays
+    assert balanced_index(np.zeros(0, int)).size == 0

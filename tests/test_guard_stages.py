@@ -205,3 +205,14 @@ def _landmark_filter_selects_the_safety_rows(raw: dict) -> None:
     assert fidelity.landmarks is not None and keep.any()
     safety = data.load_triples("data/processed/guard/sexual.safetensors")["safety"]
     assert np.array_equal(safety.pose, unsafe.pose[keep])
+
+    raw["train_guard"]["balance_actions"] = True  # each action as many rows as the largest, after the filter
+    Path("params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+    assert guard_data.main(["--item", "sexual"]) == 0
+    grouped, action, names = data.load_by_action(selected, ".", res, frames)
+    assert len(grouped) == len(unsafe) and len(names) >= 2
+    keep = distinct_frames(grouped, fidelity, 0.5, "landmarks", get_layout(BODY).bones)
+    counts = np.bincount(action[keep], minlength=len(names))
+    safety = data.load_triples("data/processed/guard/sexual.safetensors")["safety"]
+    assert len(safety) == counts.max() * np.count_nonzero(counts)
+    assert {m.tobytes() for m in safety.pose} == {m.tobytes() for m in grouped.pose[keep]}

@@ -109,7 +109,7 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
         parts = [data.load_clip_triples([r], root, resolution, 0) for r in chosen]
         clip = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)]) if parts else np.zeros(0)
         frames = data.Triples.concat(parts) if parts else data.Triples.empty(resolution)
-        return frames, clip, [str(r.get("action", "")) for r in chosen]
+        return frames, clip, [data.action_of(r) for r in chosen]
 
     def distinct(unsafe: data.Triples, benign: data.Triples) -> np.ndarray:
         return distinct_frames(unsafe, benign, ambiguity_quantile, ambiguity_features, bones)
@@ -129,15 +129,12 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     clip_recall = [flagged[(clip == c) & keep].mean() >= 0.5 for c in np.unique(clip[keep])]
     caught = np.array([flagged[clip == c].mean() >= 0.5 for c in range(len(actions))], bool)
     recall_by_action = {a: _rate(caught[np.asarray(actions) == a]) for a in sorted(set(actions))}
-    train_unsafe = data.select(rows, "train", [data.UNSAFE_LABEL], category)
-    names = sorted({str(r.get("action", "")) for r in train_unsafe})
-    per_action = [data.load_clip_triples([r for r in train_unsafe if str(r.get("action", "")) == a], root,
-                                         resolution, frames_per_clip) for a in names]
+    by_action, action, names = data.load_by_action(data.select(rows, "train", [data.UNSAFE_LABEL], category),
+                                                   root, resolution, frames_per_clip)
     # One mask for all actions: the benign-to-benign threshold is computed once (a frame's verdict depends only
     # on the benign frames), then split back per action.
-    kept = distinct(data.Triples.concat(per_action), benign_train)
-    bounds = np.cumsum([0, *(len(f) for f in per_action)])
-    kept_by_action = {a: _rate(kept[lo:hi]) for a, lo, hi in zip(names, bounds[:-1], bounds[1:])}
+    kept = distinct(by_action, benign_train)
+    kept_by_action = {a: _rate(kept[action == i]) for i, a in enumerate(names)}
     return Separability(
         category, resolution, len(benign), len(unsafe), tau,
         test_unsafe_recall=_rate(flagged[keep]),

@@ -162,6 +162,32 @@ def _clip_triples(row: Mapping, by_id: Mapping[str, Mapping], root: Path, resolu
     return Triples(ref, render_pose_maps(pose[idx], resolution, layout_of(row)), target, landmarks=pose[idx])
 
 
+def action_of(row: Mapping) -> str:
+    """The action a manifest row shows (e.g. ``raised_arm_salute``; '' where unknown)."""
+    value = row.get("action")
+    return str(value) if isinstance(value, str) else ""
+
+
+def load_by_action(rows: list[Mapping], root: str | Path, resolution: int, frames_per_clip: int,
+                   report: LoadReport | None = None) -> tuple[Triples, np.ndarray, list[str]]:
+    """Triples of ``rows`` grouped by action (sorted names), the action index of every frame, the names. An
+    augmented copy finds its parent among its own action's rows."""
+    names = sorted({action_of(r) for r in rows})
+    parts = [load_clip_triples([r for r in rows if action_of(r) == name], root, resolution, frames_per_clip,
+                               report) for name in names]
+    index = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)]) if parts else np.zeros(0, int)
+    return (Triples.concat(parts) if parts else Triples.empty(resolution)), index, names
+
+
+def balanced_index(groups: np.ndarray) -> np.ndarray:
+    """Row indices in which every group (``groups`` [N] labels) appears as often as the largest one: a smaller
+    group's rows are repeated in turn (the first rows once more when it does not divide)."""
+    groups = np.asarray(groups)
+    members = [np.nonzero(groups == g)[0] for g in np.unique(groups)]
+    size = max((len(m) for m in members), default=0)
+    return np.concatenate([np.resize(m, size) for m in members]) if members else np.zeros(0, int)
+
+
 def read_manifest(path: str | Path) -> list[dict]:
     """Manifest parquet -> list of row dicts (pandas is imported here only; the GPU path never calls this)."""
     import pandas as pd

@@ -69,6 +69,7 @@ class TrainGuardParams(Section):
     frames_per_clip: int = Field(ge=1)
     ambiguity_quantile: float = Field(ge=0, lt=1)
     ambiguity_features: Literal["pose_map", "landmarks"] = "pose_map"
+    balance_actions: bool = False
     check_steps: int = Field(ge=1)
     check_clips: int = Field(ge=1)
 
