@@ -52,6 +52,13 @@ def test_bone_directions_ignore_limb_lengths_but_see_the_arm():
     same = landmark_features(np.stack([_skeleton(135), long_arm]), bones)
     assert same.shape == (2, 6) and np.allclose(same[0], same[1], atol=1e-5)
     assert np.abs(same[0] - landmark_features(_skeleton(165)[None], bones)[0]).max() > 0.3
+    missing = _skeleton(135)
+    missing[4, :2] = np.nan  # an undetected wrist
+    for b in (bones, ()):
+        features = landmark_features(np.stack([missing, _skeleton(135)]), b)
+        assert np.isfinite(features).all()
+    assert distinct_from_benign(missing[None], np.stack([_skeleton(165), _skeleton(170), _skeleton(160)]), 0.5,
+                                lambda x: landmark_features(x, bones)).tolist() == [True]
 
 
 def test_landmark_filter_keeps_a_salute_among_raised_hands_and_drops_one_that_is_one():

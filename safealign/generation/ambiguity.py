@@ -46,16 +46,17 @@ def landmark_features(landmarks: np.ndarray, bones: Sequence[tuple[int, int]] = 
     """Translation- and scale-invariant features of landmarks [N, K, C >= 2] (normalised x, y first). With
     ``bones`` (index pairs): the unit direction of each bone, flattened [N, 2B], which also ignores limb
     lengths (who the subject is); without: every landmark's x, y minus their centroid, divided by their RMS
-    distance to it, flattened [N, 2K]."""
+    distance to it, flattened [N, 2K]. A landmark that was not detected (NaN) gives zeros where it enters,
+    so one missing wrist does not make every distance NaN."""
     xy = np.asarray(landmarks, np.float32)[..., :2]
     if len(bones):
         pairs = np.asarray(bones)
         vectors = xy[:, pairs[:, 1]] - xy[:, pairs[:, 0]]
         units = vectors / np.maximum(np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-6)
-        return units.reshape(len(xy), -1)
-    centred = xy - xy.mean(axis=1, keepdims=True)
-    scale = np.sqrt((centred ** 2).sum(axis=-1).mean(axis=1))
-    return (centred / np.maximum(scale, 1e-6)[:, None, None]).reshape(len(xy), -1)
+        return np.nan_to_num(units.reshape(len(xy), -1))
+    centred = xy - np.nanmean(xy, axis=1, keepdims=True)
+    scale = np.sqrt(np.nanmean((centred ** 2).sum(axis=-1), axis=1))
+    return np.nan_to_num((centred / np.maximum(scale, 1e-6)[:, None, None]).reshape(len(xy), -1))
 
 
 FEATURES = ("pose_map", "landmarks")
