@@ -57,8 +57,9 @@ def test_bone_directions_ignore_limb_lengths_but_see_the_arm():
     for b in (bones, ()):
         features = landmark_features(np.stack([missing, _skeleton(135)]), b)
         assert np.isfinite(features).all()
-    assert distinct_from_benign(missing[None], np.stack([_skeleton(165), _skeleton(170), _skeleton(160)]), 0.5,
-                                lambda x: landmark_features(x, bones)).tolist() == [True]
+    raised = np.stack([_skeleton(165), _skeleton(170), _skeleton(160)])
+    keep = distinct_from_benign(missing[None], raised, 0.5, lambda x: landmark_features(x, bones))
+    assert keep.tolist() == [True]
 
 
 def test_landmark_filter_keeps_a_salute_among_raised_hands_and_drops_one_that_is_one():
