@@ -63,3 +63,25 @@ def test_separability_with_the_landmark_filter(tiny_pose_data):
     assert set(by_landmarks.train_kept_share_by_action) == set(by_map.train_kept_share_by_action)
     assert 0 < by_landmarks.train_unsafe_frames <= sum(1 for r in rows if r["split"] == "train"
                                                         and r["category"] == "sexual") * 4
+
+
+def test_separability_lists_unreadable_clips_and_names_a_category_left_without_any(tiny_pose_data, tmp_path):
+    import pytest
+
+    from safealign.errors import InputError
+    from safealign.evaluation.separability import measure
+    from safealign.generation import data
+
+    rows = data.read_manifest(tiny_pose_data / "data/processed/poses/manifest.parquet")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not an npz archive")
+    victim = next(r for r in rows if r["split"] == "train" and r["label"] == "benign")
+    report = data.LoadReport()
+    rows_with_one_broken = [dict(r, path=str(broken)) if r is victim else r for r in rows]
+    result = measure(rows_with_one_broken, tiny_pose_data, "sexual", 32, 4, 0.5, steps=5, report=report)
+    assert str(broken) in {file for file, _ in report.skipped}
+    assert result.train_benign_frames > 0 and result.train_unsafe_frames > 0  # the rest of the batch is used
+    unsafe = [dict(r, path=str(broken)) if r["split"] == "train" and r["category"] == "sexual"
+              and r["label"] == data.UNSAFE_LABEL else r for r in rows]
+    with pytest.raises(InputError, match=r"'sexual'.*clips skipped"):
+        measure(unsafe, tiny_pose_data, "sexual", 32, 4, 0.5, steps=5)

@@ -50,11 +50,15 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--categories: {unknown} are not {dom.name} categories {known}")
     jobs = [(c, r) for r in sizes for c in (args.categories or known)]
     bones = get_layout(dom.layout).bones
+    report = data.LoadReport()
     results = [
         measure(rows, Path.cwd(), c, r, guard.frames_per_clip, guard.ambiguity_quantile, args.steps,
-                args.false_positive, params.project.seed, guard.ambiguity_features, bones)
+                args.false_positive, params.project.seed, guard.ambiguity_features, bones, report)
         for c, r in tqdm(jobs, desc="categories")
     ]
+    skipped = dict(report.skipped)  # a clip is read once per job: list each file once
+    for file, reason in skipped.items():
+        print(f"skipped {file}: {reason}")
     print(f"{'category':16} {'px':>4} {'unsafe frames':>14} {'unsafe clips':>13} {'benign FP':>10} "
           f"{'near-miss FP':>13}")
     for r in results:
@@ -66,5 +70,6 @@ def run(args: argparse.Namespace) -> int:
                   f"  test clips caught {recall:.2f}")
     if args.out:
         write_json(Path(args.out), {"false_positive_target": args.false_positive, "steps": args.steps,
+                                    "skipped_clips": [{"file": f, "reason": r} for f, r in skipped.items()],
                                     "results": as_rows(results)})
     return 0

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from safealign.errors import InputError
 from safealign.generation import data
 from safealign.generation.ambiguity import distinct_frames
 
@@ -90,15 +91,17 @@ def _rate(flags: np.ndarray) -> float:
 def measure(rows: list[dict], root: str | Path, category: str, resolution: int, frames_per_clip: int,
             ambiguity_quantile: float, steps: int, false_positive: float = 0.05,
             seed: int = 0, ambiguity_features: str = "pose_map",
-            bones: tuple[tuple[int, int], ...] = ()) -> Separability:
+            bones: tuple[tuple[int, int], ...] = (), report: data.LoadReport | None = None) -> Separability:
     """Train on the TRAIN split (unsafe frames filtered as guard_data does), calibrate the threshold so that
     at most a ``false_positive`` share of VALIDATION benign / near-miss frames is flagged; score TEST
-    clips."""
+    clips. Clips that cannot be read are left out and listed in ``report``; an InputError names the category
+    when its train split has no readable benign or unsafe clip."""
+    report = report if report is not None else data.LoadReport()
 
     def triples(split: str, labels: list[str] | tuple[str, ...], cat: str | None = None) -> data.Triples:
         # One call per selection: augmented copies find their parent clip's frames among the selected rows.
         selected = data.select(rows, split, labels, cat)
-        return data.load_clip_triples(selected, root, resolution, frames_per_clip)
+        return data.load_clip_triples(selected, root, resolution, frames_per_clip, report)
 
     def maps(split: str, labels: list[str] | tuple[str, ...], cat: str | None = None) -> np.ndarray:
         return triples(split, labels, cat).pose
@@ -106,7 +109,7 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     def clip_frames(split: str, labels: list[str], cat: str) -> tuple[data.Triples, np.ndarray, list[str]]:
         """Every frame of every original clip, the clip index of each frame and each clip's action."""
         chosen = data.originals(data.select(rows, split, labels, cat))
-        parts = [data.load_clip_triples([r], root, resolution, 0) for r in chosen]
+        parts = [data.load_clip_triples([r], root, resolution, 0, report) for r in chosen]
         clip = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)]) if parts else np.zeros(0)
         frames = data.Triples.concat(parts) if parts else data.Triples.empty(resolution)
         return frames, clip, [data.action_of(r) for r in chosen]
@@ -117,6 +120,10 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     benign_train = triples("train", data.FIDELITY_LABELS)
     benign = benign_train.pose
     unsafe_train = triples("train", [data.UNSAFE_LABEL], category)
+    if len(benign_train) == 0 or len(unsafe_train) == 0:
+        raise InputError(f"category {category!r}: no readable train clips labelled benign/near_miss or "
+                         f"unsafe under {root} (found {len(benign_train)} and {len(unsafe_train)} frames; "
+                         f"{len(report.skipped)} clips skipped, e.g. {report.skipped[:1]})")
     unsafe = unsafe_train.pose[distinct(unsafe_train, benign_train)]
     net = train_classifier(benign, unsafe, steps, seed)
     val = scores(net, maps("val", data.FIDELITY_LABELS))
@@ -130,7 +137,7 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     caught = np.array([flagged[clip == c].mean() >= 0.5 for c in range(len(actions))], bool)
     recall_by_action = {a: _rate(caught[np.asarray(actions) == a]) for a in sorted(set(actions))}
     by_action, action, names = data.load_by_action(data.select(rows, "train", [data.UNSAFE_LABEL], category),
-                                                   root, resolution, frames_per_clip)
+                                                   root, resolution, frames_per_clip, report)
     # One mask for all actions: the benign-to-benign threshold is computed once (a frame's verdict depends only
     # on the benign frames), then split back per action.
     kept = distinct(by_action, benign_train)
