@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import torch
 
 from safealign.evaluation.separability import scores, train_classifier
 
@@ -26,6 +27,16 @@ def test_classifier_separates_a_learnable_decision_on_unseen_maps():
     benign, unsafe = scores(net, _bars(rng, 40, False)), scores(net, _bars(rng, 40, True))
     assert (unsafe > 0.5).mean() >= 0.9
     assert (benign < 0.5).mean() >= 0.9
+
+
+def test_classifier_sees_the_same_share_of_the_map_at_every_resolution():
+    from safealign.evaluation.separability import pose_classifier
+
+    def strides(res: int) -> int:
+        return sum(1 for m in pose_classifier(res).modules() if isinstance(m, torch.nn.Conv2d))
+
+    assert [strides(r) for r in (32, 64, 128, 256)] == [3, 3, 4, 5]
+    assert pose_classifier(128)(torch.zeros(2, 3, 128, 128)).shape == (2, 1)
 
 
 def test_pose_separability_command_on_the_tiny_set(tiny_pose_data, tmp_path, monkeypatch):

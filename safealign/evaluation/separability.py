@@ -47,12 +47,16 @@ def _tensor(maps: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(maps)).permute(0, 3, 1, 2).float() / 255.0
 
 
-def pose_classifier() -> nn.Module:
-    """A ~25 k-parameter CNN: three stride-2 convolutions, global pooling, one logit."""
-    return nn.Sequential(
-        nn.Conv2d(3, 16, 3, 2, 1), nn.SiLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.SiLU(),
-        nn.Conv2d(32, 64, 3, 2, 1), nn.SiLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 1),
-    )
+def pose_classifier(resolution: int = 64) -> nn.Module:
+    """A small CNN: stride-2 convolutions (16, 32, 64 channels, then 64 per doubling of ``resolution`` above
+    64 px), global pooling, one logit (~25 k parameters at 64 px)."""
+    # A fixed stack would see half as much of the body per feature at 128 px as at 64 px, and a comparison
+    # of resolutions would then measure the receptive field, not what the map resolves.
+    widths = [16, 32, 64] + [64] * max(0, int(np.log2(max(resolution, 64) / 64)))
+    layers: list[nn.Module] = []
+    for c_in, c_out in zip([3, *widths], widths):
+        layers += [nn.Conv2d(c_in, c_out, 3, 2, 1), nn.SiLU()]
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(widths[-1], 1))
 
 
 def train_classifier(benign: np.ndarray, unsafe: np.ndarray, steps: int, seed: int = 0,
@@ -64,7 +68,7 @@ def train_classifier(benign: np.ndarray, unsafe: np.ndarray, steps: int, seed: i
     x = _tensor(np.concatenate([benign, unsafe]))
     y = torch.cat([torch.zeros(len(benign)), torch.ones(len(unsafe))])
     weight = torch.where(y > 0, torch.tensor(len(benign) / len(unsafe)), torch.tensor(1.0))
-    net = pose_classifier()
+    net = pose_classifier(benign.shape[1])
     opt = torch.optim.AdamW(net.parameters(), lr)
     gen = torch.Generator().manual_seed(seed)
     for _ in range(steps):
