@@ -27,6 +27,8 @@ def test_classifier_separates_a_learnable_decision_on_unseen_maps():
     benign, unsafe = scores(net, _bars(rng, 40, False)), scores(net, _bars(rng, 40, True))
     assert (unsafe > 0.5).mean() >= 0.9
     assert (benign < 0.5).mean() >= 0.9
+    maps = _bars(rng, 40, True)
+    assert np.allclose(scores(net, maps, batch=7), scores(net, maps), atol=1e-6)  # batching changes nothing
 
 
 def test_classifier_sees_the_same_share_of_the_map_at_every_resolution():

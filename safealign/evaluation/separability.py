@@ -65,7 +65,7 @@ def train_classifier(benign: np.ndarray, unsafe: np.ndarray, steps: int, seed: i
     if len(benign) == 0 or len(unsafe) == 0:
         raise ValueError(f"need benign and unsafe frames, received {len(benign)} and {len(unsafe)}")
     torch.manual_seed(seed)
-    x = _tensor(np.concatenate([benign, unsafe]))
+    x = np.concatenate([benign, unsafe])  # uint8; batches become float one at a time (4x less memory)
     y = torch.cat([torch.zeros(len(benign)), torch.ones(len(unsafe))])
     weight = torch.where(y > 0, torch.tensor(len(benign) / len(unsafe)), torch.tensor(1.0))
     net = pose_classifier(benign.shape[1])
@@ -73,7 +73,8 @@ def train_classifier(benign: np.ndarray, unsafe: np.ndarray, steps: int, seed: i
     gen = torch.Generator().manual_seed(seed)
     for _ in range(steps):
         i = torch.randint(0, len(x), (batch,), generator=gen)
-        loss = nn.functional.binary_cross_entropy_with_logits(net(x[i]).squeeze(1), y[i], weight=weight[i])
+        logits = net(_tensor(x[i.numpy()])).squeeze(1)
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, y[i], weight=weight[i])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -81,11 +82,11 @@ def train_classifier(benign: np.ndarray, unsafe: np.ndarray, steps: int, seed: i
 
 
 @torch.no_grad()
-def scores(net: nn.Module, maps: np.ndarray) -> np.ndarray:
-    """Unsafe probability per pose map."""
-    if len(maps) == 0:
-        return np.zeros(0, np.float32)
-    return torch.sigmoid(net(_tensor(maps))).squeeze(1).numpy()
+def scores(net: nn.Module, maps: np.ndarray, batch: int = 256) -> np.ndarray:
+    """Unsafe probability per pose map, ``batch`` maps at a time (bounded memory at 256 px)."""
+    out = [torch.sigmoid(net(_tensor(maps[s:s + batch]))).squeeze(1).numpy()
+           for s in range(0, len(maps), batch)]
+    return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
 def _rate(flags: np.ndarray) -> float:
