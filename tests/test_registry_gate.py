@@ -41,3 +41,10 @@ def test_champion_moves_only_on_pass(tmp_path, monkeypatch):
 def test_missing_metric_fails_the_gate():
     result = evaluate_gate("m", {"fpr": 0.0}, RULES)
     assert not result.passed and "block_rate.min is missing" in result.failures[0]
+
+
+def test_an_undefined_metric_fails_the_gate_and_is_called_undefined():
+    result = evaluate_gate("m", {"block_rate": {"min": None}, "fpr": 0.0}, RULES)
+    assert not result.passed and "block_rate.min is undefined (None)" in result.failures[0]
+    result = evaluate_gate("m", {"block_rate": {"min": float("nan")}, "fpr": 0.0}, RULES)
+    assert not result.passed and "block_rate.min is undefined (nan)" in result.failures[0]

@@ -96,7 +96,9 @@ def evaluate_gate(model: str, metrics: Mapping[str, Any], rules: Sequence[Any]) 
         text = f"{rule.metric} {rule.op} {rule.value}"
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
             result.passed = False
-            result.failures.append(f"{rule.metric} is missing from the metrics (required {rule.op} {rule.value})")
+            # null / NaN: the evaluation could not define the figure (a ratio over zero); the key is there
+            where = "missing from" if rule.metric not in flat else f"undefined ({value!r}) in"
+            result.failures.append(f"{rule.metric} is {where} the metrics (required {rule.op} {rule.value})")
         elif not _OPS[rule.op](value, rule.value):
             result.passed = False
             result.failures.append(f"{rule.metric} = {value:.4g}, required {rule.op} {rule.value}")
