@@ -93,7 +93,6 @@ def evaluate_gate(model: str, metrics: Mapping[str, Any], rules: Sequence[Any]) 
     result = GateResult(model=model, passed=True)
     for rule in rules:
         value = flat.get(rule.metric)
-        text = f"{rule.metric} {rule.op} {rule.value}"
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
             result.passed = False
             # null / NaN: the evaluation could not define the figure (a ratio over zero); the key is there
