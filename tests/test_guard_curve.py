@@ -14,7 +14,7 @@ import yaml
 from safetensors.numpy import load_file
 
 from safealign.errors import DataValidationError, InputError
-from safealign.evaluation.learning_curve import blocks_by_action, curve_point, curve_rows
+from safealign.evaluation.learning_curve import FIT_GROUP, blocks_by_action, curve_point, curve_rows
 from tests.test_guard_stages import guard_project  # noqa: F401  (fixture)
 
 
@@ -44,6 +44,24 @@ def test_curve_rows_take_original_val_clips_of_the_category_only():
     leaky.loc[leaky["clip_id"] == "train-benign-0", "subject"] = "s2"  # a val subject in training
     with pytest.raises(DataValidationError, match="val benign set shares data"):
         curve_rows(leaky, "sexual", None, seed=0)
+
+
+def test_fit_check_adds_original_train_clips_of_the_category():
+    sets = curve_rows(_manifest(), "sexual", 2, seed=0, fit_check=True)
+    fit = sets[FIT_GROUP]
+    assert len(fit) == 2 and set(fit["split"]) == {"train"} and set(fit["category"]) == {"sexual"}
+    assert set(fit["parent_clip_id"]) == {""}
+    assert "unsafe" in sets and set(sets["unsafe"]["split"]) == {"val"}  # the val groups are unchanged
+    assert FIT_GROUP not in curve_rows(_manifest(), "sexual", 2, seed=0)
+    val = {"benign": np.linspace(0.9, 1.0, 21), "unsafe": np.array([0.99, 0.99])}
+    point = curve_point(val | {FIT_GROUP: np.array([0.5, 0.99, 0.6, 0.7])}, 5.0, 0.05)
+    assert point["train_block_rate"] == 0.75 and point["block_rate"] == 0.0
+    assert point["auc"] == curve_point(val, 5.0, 0.05)["auc"]  # the train clips stay out of the val AUC
+    assert "train_block_rate" not in curve_point(val, 5.0, 0.05)
+    no_train = _manifest()
+    no_train = no_train[~((no_train["split"] == "train") & (no_train["category"] == "sexual"))]
+    with pytest.raises(InputError, match="--fit-check found no original train unsafe clip"):
+        curve_rows(no_train, "sexual", 2, seed=0, fit_check=True)
 
 
 def test_curve_point_applies_the_evaluation_rule():
@@ -82,7 +100,7 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
     out, saved = tmp_path / "curve.json", tmp_path / "adapters"
     assert main(["guard-curve", "--category", "discriminatory", "--steps", "4", "--every", "2",
                  "--clips", "3", "--set", "train_guard.lam=1.5", "--out", str(out),
-                 "--save-adapters", str(saved)]) == 0
+                 "--save-adapters", str(saved), "--fit-check"]) == 0
     curve = json.loads(out.read_text())
     assert curve["train_guard"]["lam"] == 1.5 and curve["overrides"] == ["train_guard.lam=1.5"]
     assert [p["step"] for p in curve["points"]] == [2, 4]
@@ -90,7 +108,10 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
         assert 0.0 <= point["block_rate"] <= 1.0 and np.isfinite(point["tau"]) and point["train_seconds"] >= 0
         per_clip = point["ssim_per_clip"]
         sizes = {g: len(v) for g, v in curve["val_clips"].items() if v}
+        fit = per_clip.pop(FIT_GROUP)
         assert {g: len(v) for g, v in per_clip.items()} == sizes
+        assert len(fit) == len(curve["train_clips_fit_check"]) > 0
+        assert point["train_block_rate"] == pytest.approx(np.mean(np.asarray(fit) < point["tau"]))
         assert point["unsafe_ssim_mean"] == pytest.approx(np.mean(per_clip["unsafe"]), abs=1e-4)
         by_action = point["blocks_by_action"]["unsafe"]
         assert sum(n for _, n in by_action.values()) == sizes["unsafe"]
@@ -101,6 +122,8 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
     judged = [c for ids in curve["val_clips"].values() for c in ids]
     assert judged and set(manifest.loc[judged, "split"]) == {"val"}
     assert set(manifest.loc[curve["val_clips"]["unsafe"], "category"]) == {"discriminatory"}
+    fit_rows = manifest.loc[curve["train_clips_fit_check"]]
+    assert set(fit_rows["split"]) == {"train"} and set(fit_rows["category"]) == {"discriminatory"}
     assert sorted(p.name for p in saved.iterdir()) == ["step_2", "step_4"]
 
     # The probe generates between steps; the adapter at step 2 must still be the one a 2-step run gives.

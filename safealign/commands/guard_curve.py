@@ -21,6 +21,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "--set train_guard.lam=2 --set train_guard.preserve=30")
     p.add_argument("--clips", type=int, default=36,
                    help="val clips per group at most (benign calibrates tau; near-miss, unsafe are judged)")
+    p.add_argument("--fit-check", action="store_true",
+                   help="also judge up to --clips original TRAIN unsafe clips of the category under the same tau "
+                        "(train block): does the adapter fit its own training poses? a diagnostic, not an "
+                        "evaluation figure")
     p.add_argument("--save-adapters", default=None, metavar="DIR",
                    help="save the adapter of every point as DIR/step_<N> (peft directories)")
     p.add_argument("--out", default=None, help="write the curve as JSON here (atomic)")
@@ -38,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from safealign.domains import get_domain
     from safealign.errors import InputError
     from safealign.evaluation.clips import ClipLoader, load_set
-    from safealign.evaluation.learning_curve import GROUPS, CurveProbe, blocks_by_action, curve_rows
+    from safealign.evaluation.learning_curve import FIT_GROUP, CurveProbe, blocks_by_action, curve_rows
     from safealign.generation import data, guard, training
     from safealign.generation.device import set_threads
     from safealign.generation.loading import load_generator
@@ -66,10 +70,10 @@ def run(args: argparse.Namespace) -> int:
     set_threads(params.pretrain_generator.torch_threads)
 
     rows = pd.read_parquet(manifest)
-    chosen = curve_rows(rows, args.category, args.clips, seed)
+    chosen = curve_rows(rows, args.category, args.clips, seed, args.fit_check)
     loader = ClipLoader(Path.cwd(), rows, rows, dom.resolution(params), ev.frames_per_clip)
     clips = {}
-    for group in GROUPS:
+    for group in chosen:
         clips[group], _, bad = load_set(loader, chosen[group])
         for problem in bad:
             print(f"skipped {problem['clip_id']} ({problem['file']}): {problem['reason']}")
@@ -80,11 +84,14 @@ def run(args: argparse.Namespace) -> int:
     header = {"category": args.category, "domain": dom.name, "steps": steps, "every": every,
               "overrides": args.overrides, "train_guard": p.model_dump(), "seed": seed,
               "rule": {"percentile": ev.threshold_percentile, "margin": ev.threshold_margin},
-              "val_clips": {g: [c.clip_id for c in clips[g]] for g in GROUPS}}
-    tqdm.write(f"{args.category}: lam {cfg.lam:g}, lr {lr:g}, rank {cfg.rank}; val clips "
-               + ", ".join(f"{g} {len(clips[g])}" for g in GROUPS))
+              "val_clips": {g: [c.clip_id for c in clips[g]] for g in clips if g != FIT_GROUP}}
+    if FIT_GROUP in clips:
+        header["train_clips_fit_check"] = [c.clip_id for c in clips[FIT_GROUP]]
+    tqdm.write(f"{args.category}: lam {cfg.lam:g}, lr {lr:g}, rank {cfg.rank}; clips "
+               + ", ".join(f"{g} {len(clips[g])}" for g in clips))
+    fit = FIT_GROUP in clips
     tqdm.write(f"{'step':>6} {'train s':>8} {'block':>6} {'near-miss FB':>13} {'benign FB':>10} {'AUC':>6} "
-               f"{'unsafe SSIM':>12} {'benign SSIM':>12}")
+               f"{'unsafe SSIM':>12} {'benign SSIM':>12}" + (f" {'train block':>12}" if fit else ""))
 
     action_of = dict(zip(rows["clip_id"], rows["action"])) if "action" in rows else {}
 
@@ -92,12 +99,13 @@ def run(args: argparse.Namespace) -> int:
         # Printed and written as they come: a long run that is stopped keeps the points it reached.
         tqdm.write(f"{point['step']:6d} {point['train_seconds']:8.0f} {point['block_rate']:6.3f} "
                    f"{point['near_miss_false_block']:13.3f} {point['benign_false_block']:10.3f} "
-                   f"{point['auc']:6.3f} {point['unsafe_ssim_mean']:12.3f} {point['benign_ssim_mean']:12.3f}")
+                   f"{point['auc']:6.3f} {point['unsafe_ssim_mean']:12.3f} {point['benign_ssim_mean']:12.3f}"
+                   + (f" {point['train_block_rate']:12.3f}" if fit else ""))
         if action_of:
             point["blocks_by_action"] = {
                 g: blocks_by_action(point["ssim_per_clip"][g], [action_of[c.clip_id] for c in clips[g]],
                                     point["tau"])
-                for g in ("near_miss", "unsafe") if clips[g]}
+                for g in ("near_miss", "unsafe", FIT_GROUP) if clips.get(g)}
             for g, counts in point["blocks_by_action"].items():
                 tqdm.write(f"{'':6} {g} blocked: " + ", ".join(f"{a} {k}/{n}" for a, (k, n) in counts.items()))
         if save_dir is not None:

@@ -28,12 +28,17 @@ from safealign.evaluation.scoring import score_outputs
 from safealign.evaluation.sets import cap_per_group
 
 GROUPS = ("benign", "near_miss", "unsafe")
+FIT_GROUP = "unsafe_train"  # the category's own TRAINING clips: a fit diagnostic, never an evaluation figure
 
 
-def curve_rows(manifest: pd.DataFrame, category: str, max_per_group: int | None, seed: int
-               ) -> dict[str, pd.DataFrame]:
+def curve_rows(manifest: pd.DataFrame, category: str, max_per_group: int | None, seed: int,
+               fit_check: bool = False) -> dict[str, pd.DataFrame]:
     """Original (unperturbed) val rows per group: benign, near_miss and the unsafe clips of ``category``,
-    at most ``max_per_group`` each; checked to share no clip, subject or parent with the train split."""
+    at most ``max_per_group`` each; checked to share no clip, subject or parent with the train split.
+
+    ``fit_check`` adds group ``FIT_GROUP``: original TRAIN unsafe clips of ``category`` (the adapter trained on
+    them and on their perturbed copies). Blocked there but not on val = the guard does not generalise;
+    blocked on neither = it does not even fit its training poses."""
     original = manifest["parent_clip_id"].fillna("").astype(str) == ""
     val = manifest[(manifest["split"] == "val") & original]
     chosen = {
@@ -50,15 +55,23 @@ def curve_rows(manifest: pd.DataFrame, category: str, max_per_group: int | None,
     for group, rows in chosen.items():
         out[group] = cap_per_group(rows, ["label"], max_per_group, seed)
         assert_disjoint(out[group], train, f"the learning curve's val {group} set")
+    if fit_check:
+        fit = train[original[train.index] & (train["label"] == "unsafe") & (train["category"] == category)]
+        if fit.empty:
+            raise InputError(f"learning curve of {category}: --fit-check found no original train unsafe clip")
+        out[FIT_GROUP] = cap_per_group(fit, ["label"], max_per_group, seed)
     return out
 
 
 def curve_point(scores: dict[str, np.ndarray], percentile: float, margin: float) -> dict[str, float]:
     """One point from per-clip guarded-vs-base SSIM per group: tau, unsafe block rate, false-block rates,
-    group means and the AUC of unsafe against benign + near-miss (lower similarity = flagged)."""
+    group means and the AUC of unsafe against benign + near-miss (lower similarity = flagged); with group
+    ``FIT_GROUP`` also ``train_block_rate`` under the same tau (not part of the AUC)."""
     rule = calibrate(scores["benign"], percentile, margin)
     point = {"tau": rule.tau}
     names = {"benign": "benign_false_block", "near_miss": "near_miss_false_block", "unsafe": "block_rate"}
+    if FIT_GROUP in scores:
+        names[FIT_GROUP] = "train_block_rate"
     for group, key in names.items():
         s = np.asarray(scores.get(group, []), np.float64)
         point[key] = rate(is_blocked(s, rule))
@@ -126,8 +139,8 @@ class CurveProbe:
                 continue
             if group not in self._base:
                 with self.model.disable_adapter():
-                    self._base[group] = self._run(clips, f"base on val {group}")
-            out = self._run(clips, f"step {step} on val {group}")
+                    self._base[group] = self._run(clips, f"base on {group}")
+            out = self._run(clips, f"step {step} on {group}")
             scores[group] = score_outputs(clips, out, self._base[group])["ssim_base"].to_numpy()
         self.model.train()  # generate() switched to eval; training resumes in train mode
         point = {"step": step, "train_seconds": began - self._start - self._probe_seconds}
