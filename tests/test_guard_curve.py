@@ -14,7 +14,8 @@ import yaml
 from safetensors.numpy import load_file
 
 from safealign.errors import DataValidationError, InputError
-from safealign.evaluation.learning_curve import FIT_GROUP, blocks_by_action, curve_point, curve_rows
+from safealign.evaluation.learning_curve import (FIT_GROUP, blocks_by_action, curve_point, curve_rows,
+                                                 window_means)
 from tests.test_guard_stages import guard_project  # noqa: F401  (fixture)
 
 
@@ -64,6 +65,12 @@ def test_fit_check_adds_original_train_clips_of_the_category():
         curve_rows(no_train, "sexual", 2, seed=0, fit_check=True)
 
 
+def test_window_means_average_each_loss_over_the_steps_that_logged_it():
+    means = window_means([{"loss": 1.0, "safety": 2.0}, {"loss": 3.0}, {"loss": 2.0, "safety": 4.0}])
+    assert means == {"loss": 2.0, "safety": 3.0}
+    assert window_means([]) == {}
+
+
 def test_curve_point_applies_the_evaluation_rule():
     benign = np.linspace(0.90, 1.0, 21)  # P5 = 0.905 -> tau 0.855 with margin 0.05
     scores = {"benign": benign, "near_miss": np.array([0.85, 0.95, 0.97, 0.99]),
@@ -106,6 +113,7 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
     assert [p["step"] for p in curve["points"]] == [2, 4]
     for point in curve["points"]:
         assert 0.0 <= point["block_rate"] <= 1.0 and np.isfinite(point["tau"]) and point["train_seconds"] >= 0
+        assert {"loss", "fidelity", "safety"} <= set(point["losses_window"])
         per_clip = point["ssim_per_clip"]
         sizes = {g: len(v) for g, v in curve["val_clips"].items() if v}
         fit = per_clip.pop(FIT_GROUP)
@@ -125,6 +133,7 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
     fit_rows = manifest.loc[curve["train_clips_fit_check"]]
     assert set(fit_rows["split"]) == {"train"} and set(fit_rows["category"]) == {"discriminatory"}
     assert sorted(p.name for p in saved.iterdir()) == ["step_2", "step_4"]
+    assert "losses_first_steps" in curve["points"][0] and "losses_first_steps" not in curve["points"][1]
 
     # The probe generates between steps; the adapter at step 2 must still be the one a 2-step run gives.
     raw = yaml.safe_load(Path("params.yaml").read_text())

@@ -101,6 +101,10 @@ def run(args: argparse.Namespace) -> int:
                    f"{point['near_miss_false_block']:13.3f} {point['benign_false_block']:10.3f} "
                    f"{point['auc']:6.3f} {point['unsafe_ssim_mean']:12.3f} {point['benign_ssim_mean']:12.3f}"
                    + (f" {point['train_block_rate']:12.3f}" if fit else ""))
+        first = point.get("losses_first_steps")
+        for label, losses in (("first steps' losses", first), ("losses since last point", point["losses_window"])):
+            if losses:
+                tqdm.write(f"{'':6} {label}: " + ", ".join(f"{k} {v:.4f}" for k, v in losses.items()))
         if action_of:
             point["blocks_by_action"] = {
                 g: blocks_by_action(point["ssim_per_clip"][g], [action_of[c.clip_id] for c in clips[g]],

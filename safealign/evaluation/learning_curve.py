@@ -96,11 +96,21 @@ def blocks_by_action(ssim: np.ndarray, actions: list[str], tau: float) -> dict[s
     return dict(sorted(out.items()))
 
 
+FIRST_STEPS = 20
+
+
+def window_means(losses: list[dict[str, float]]) -> dict[str, float]:
+    """Mean of each loss over a window of training steps (keys as the guard's step logs them)."""
+    keys = sorted({k for row in losses for k in row})
+    return {k: float(np.mean([row[k] for row in losses if k in row])) for k in keys}
+
+
 @dataclass
 class CurveProbe:
     """A ``train_guard`` callback: every ``every`` steps (and at ``last``), generate the val sets with the
     adapter being trained and with it disabled (once), score against each other and append a point (the
-    ``curve_point`` figures plus ``ssim_per_clip`` per group, in the order of ``clips``).
+    ``curve_point`` figures, ``ssim_per_clip`` per group in the order of ``clips``, and the mean training losses
+    since the previous point, ``losses_window``; the first point also has ``losses_first_steps``).
 
     ``model`` is set after the adapter is attached (``bind``); ``on_point(point, model)`` runs after each
     point (print it, save the adapter, write the curve so far). Training seconds exclude the probe's own time.
@@ -121,13 +131,15 @@ class CurveProbe:
     _base: dict[str, list[np.ndarray]] = field(default_factory=dict)
     _start: float = field(default_factory=time.perf_counter)
     _probe_seconds: float = 0.0
+    _window: list[dict[str, float]] = field(default_factory=list)
 
     def bind(self, model: object) -> None:
         """The peft model whose active adapter is being trained (its ``disable_adapter`` gives the base)."""
         self.model = model
         self._start = time.perf_counter()
 
-    def __call__(self, step: int, _losses: dict[str, float]) -> None:
+    def __call__(self, step: int, losses: dict[str, float]) -> None:
+        self._window.append(losses)
         if step % self.every and step != self.last:
             return
         if self.model is None:
@@ -145,6 +157,12 @@ class CurveProbe:
         self.model.train()  # generate() switched to eval; training resumes in train mode
         point = {"step": step, "train_seconds": began - self._start - self._probe_seconds}
         point |= curve_point(scores, self.percentile, self.margin)
+        # Does the objective itself fall? Mean training losses since the previous point (and over the first
+        # steps, where the adapter is still ~zero, i.e. the base's losses on the same kind of batches).
+        if not self.points:
+            point["losses_first_steps"] = window_means(self._window[:FIRST_STEPS])
+        point["losses_window"] = window_means(self._window)
+        self._window = []
         point["ssim_per_clip"] = {g: [round(float(x), 5) for x in v] for g, v in scores.items()}  # val order
         self.points.append(point)
         if self.on_point is not None:
