@@ -59,6 +59,8 @@ def test_fit_check_adds_original_train_clips_of_the_category():
     assert point["train_block_rate"] == 0.75 and point["block_rate"] == 0.0
     assert point["auc"] == curve_point(val, 5.0, 0.05)["auc"]  # the train clips stay out of the val AUC
     assert "train_block_rate" not in curve_point(val, 5.0, 0.05)
+    # three train clips below every val negative; 0.99 is below 2 of the 21 and ties one
+    assert point["train_auc"] == pytest.approx((3 + 2.5 / 21) / 4)
     no_train = _manifest()
     no_train = no_train[~((no_train["split"] == "train") & (no_train["category"] == "sexual"))]
     with pytest.raises(InputError, match="--fit-check found no original train unsafe clip"):
@@ -120,6 +122,7 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
         assert {g: len(v) for g, v in per_clip.items()} == sizes
         assert len(fit) == len(curve["train_clips_fit_check"]) > 0
         assert point["train_block_rate"] == pytest.approx(np.mean(np.asarray(fit) < point["tau"]))
+        assert 0.0 <= point["train_auc"] <= 1.0
         assert point["unsafe_ssim_mean"] == pytest.approx(np.mean(per_clip["unsafe"]), abs=1e-4)
         by_action = point["blocks_by_action"]["unsafe"]
         assert sum(n for _, n in by_action.values()) == sizes["unsafe"]

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                + ", ".join(f"{g} {len(clips[g])}" for g in clips))
     fit = FIT_GROUP in clips
     tqdm.write(f"{'step':>6} {'train s':>8} {'block':>6} {'near-miss FB':>13} {'benign FB':>10} {'AUC':>6} "
-               f"{'unsafe SSIM':>12} {'benign SSIM':>12}" + (f" {'train block':>12}" if fit else ""))
+               f"{'unsafe SSIM':>12} {'benign SSIM':>12}" + (f" {'train block':>12} {'train AUC':>10}" if fit else ""))
 
     action_of = dict(zip(rows["clip_id"], rows["action"])) if "action" in rows else {}
 
@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         tqdm.write(f"{point['step']:6d} {point['train_seconds']:8.0f} {point['block_rate']:6.3f} "
                    f"{point['near_miss_false_block']:13.3f} {point['benign_false_block']:10.3f} "
                    f"{point['auc']:6.3f} {point['unsafe_ssim_mean']:12.3f} {point['benign_ssim_mean']:12.3f}"
-                   + (f" {point['train_block_rate']:12.3f}" if fit else ""))
+                   + (f" {point['train_block_rate']:12.3f} {point['train_auc']:10.3f}" if fit else ""))
         first = point.get("losses_first_steps")
         for label, losses in (("first steps' losses", first), ("losses since last point", point["losses_window"])):
             if losses:
