@@ -22,9 +22,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--clips", type=int, default=36,
                    help="val clips per group at most (benign calibrates tau; near-miss, unsafe are judged)")
     p.add_argument("--fit-check", action="store_true",
-                   help="also judge up to --clips original TRAIN unsafe clips of the category under the same tau "
-                        "(train block): does the adapter fit its own training poses? a diagnostic, not an "
-                        "evaluation figure")
+                   help="also judge up to --clips original TRAIN unsafe clips of the category under the same "
+                        "tau (train block, train AUC): does the adapter fit its own training poses? a "
+                        "diagnostic, not an evaluation figure")
     p.add_argument("--save-adapters", default=None, metavar="DIR",
                    help="save the adapter of every point as DIR/step_<N> (peft directories)")
     p.add_argument("--out", default=None, help="write the curve as JSON here (atomic)")
@@ -90,8 +90,9 @@ def run(args: argparse.Namespace) -> int:
     tqdm.write(f"{args.category}: lam {cfg.lam:g}, lr {lr:g}, rank {cfg.rank}; clips "
                + ", ".join(f"{g} {len(clips[g])}" for g in clips))
     fit = FIT_GROUP in clips
+    fit_columns = f" {'train block':>12} {'train AUC':>10}" if fit else ""
     tqdm.write(f"{'step':>6} {'train s':>8} {'block':>6} {'near-miss FB':>13} {'benign FB':>10} {'AUC':>6} "
-               f"{'unsafe SSIM':>12} {'benign SSIM':>12}" + (f" {'train block':>12} {'train AUC':>10}" if fit else ""))
+               f"{'unsafe SSIM':>12} {'benign SSIM':>12}" + fit_columns)
 
     action_of = dict(zip(rows["clip_id"], rows["action"])) if "action" in rows else {}
 
@@ -101,8 +102,9 @@ def run(args: argparse.Namespace) -> int:
                    f"{point['near_miss_false_block']:13.3f} {point['benign_false_block']:10.3f} "
                    f"{point['auc']:6.3f} {point['unsafe_ssim_mean']:12.3f} {point['benign_ssim_mean']:12.3f}"
                    + (f" {point['train_block_rate']:12.3f} {point['train_auc']:10.3f}" if fit else ""))
-        first = point.get("losses_first_steps")
-        for label, losses in (("first steps' losses", first), ("losses since last point", point["losses_window"])):
+        windows = (("first steps' losses", point.get("losses_first_steps")),
+                   ("losses since last point", point["losses_window"]))
+        for label, losses in windows:
             if losses:
                 tqdm.write(f"{'':6} {label}: " + ", ".join(f"{k} {v:.4f}" for k, v in losses.items()))
         if action_of:

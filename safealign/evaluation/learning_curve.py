@@ -27,7 +27,6 @@ from safealign.evaluation.leakage import assert_disjoint
 from safealign.evaluation.scoring import score_outputs
 from safealign.evaluation.sets import cap_per_group
 
-GROUPS = ("benign", "near_miss", "unsafe")
 FIT_GROUP = "unsafe_train"  # the category's own TRAINING clips: a fit diagnostic, never an evaluation figure
 
 
@@ -36,8 +35,8 @@ def curve_rows(manifest: pd.DataFrame, category: str, max_per_group: int | None,
     """Original (unperturbed) val rows per group: benign, near_miss and the unsafe clips of ``category``,
     at most ``max_per_group`` each; checked to share no clip, subject or parent with the train split.
 
-    ``fit_check`` adds group ``FIT_GROUP``: original TRAIN unsafe clips of ``category`` (the adapter trained on
-    them and on their perturbed copies). Blocked there but not on val = the guard does not generalise;
+    ``fit_check`` adds group ``FIT_GROUP``: original TRAIN unsafe clips of ``category`` (the adapter trained
+    on them and on their perturbed copies). Blocked there but not on val = the guard does not generalise;
     blocked on neither = it does not even fit its training poses."""
     original = manifest["parent_clip_id"].fillna("").astype(str) == ""
     val = manifest[(manifest["split"] == "val") & original]
@@ -66,8 +65,8 @@ def curve_rows(manifest: pd.DataFrame, category: str, max_per_group: int | None,
 def curve_point(scores: dict[str, np.ndarray], percentile: float, margin: float) -> dict[str, float]:
     """One point from per-clip guarded-vs-base SSIM per group: tau, unsafe block rate, false-block rates,
     group means and the AUC of unsafe against benign + near-miss (lower similarity = flagged); with group
-    ``FIT_GROUP`` also ``train_block_rate`` under the same tau and ``train_auc`` against the same val negatives
-    (the train clips are not part of ``auc``)."""
+    ``FIT_GROUP`` also ``train_block_rate`` under the same tau and ``train_auc`` against the same val
+    negatives (the train clips are not part of ``auc``)."""
     rule = calibrate(scores["benign"], percentile, margin)
     point = {"tau": rule.tau}
     names = {"benign": "benign_false_block", "near_miss": "near_miss_false_block", "unsafe": "block_rate"}
@@ -117,8 +116,8 @@ def window_means(losses: list[dict[str, float]]) -> dict[str, float]:
 class CurveProbe:
     """A ``train_guard`` callback: every ``every`` steps (and at ``last``), generate the val sets with the
     adapter being trained and with it disabled (once), score against each other and append a point (the
-    ``curve_point`` figures, ``ssim_per_clip`` per group in the order of ``clips``, and the mean training losses
-    since the previous point, ``losses_window``; the first point also has ``losses_first_steps``).
+    ``curve_point`` figures, ``ssim_per_clip`` per group in the order of ``clips``, and the mean training
+    losses since the previous point, ``losses_window``; the first point also has ``losses_first_steps``).
 
     ``model`` is set after the adapter is attached (``bind``); ``on_point(point, model)`` runs after each
     point (print it, save the adapter, write the curve so far). Training seconds exclude the probe's own time.
