@@ -85,11 +85,11 @@ def run(args: argparse.Namespace) -> int:
               "overrides": args.overrides, "train_guard": p.model_dump(), "seed": seed,
               "rule": {"percentile": ev.threshold_percentile, "margin": ev.threshold_margin},
               "val_clips": {g: [c.clip_id for c in clips[g]] for g in clips if g != FIT_GROUP}}
-    if FIT_GROUP in clips:
+    fit = FIT_GROUP in clips
+    if fit:
         header["train_clips_fit_check"] = [c.clip_id for c in clips[FIT_GROUP]]
     tqdm.write(f"{args.category}: lam {cfg.lam:g}, lr {lr:g}, rank {cfg.rank}; clips "
                + ", ".join(f"{g} {len(clips[g])}" for g in clips))
-    fit = FIT_GROUP in clips
     fit_columns = f" {'train block':>12} {'train AUC':>10}" if fit else ""
     tqdm.write(f"{'step':>6} {'train s':>8} {'block':>6} {'near-miss FB':>13} {'benign FB':>10} {'AUC':>6} "
                f"{'unsafe SSIM':>12} {'benign SSIM':>12}" + fit_columns)

@@ -55,7 +55,8 @@ def curve_rows(manifest: pd.DataFrame, category: str, max_per_group: int | None,
         out[group] = cap_per_group(rows, ["label"], max_per_group, seed)
         assert_disjoint(out[group], train, f"the learning curve's val {group} set")
     if fit_check:
-        fit = train[original[train.index] & (train["label"] == "unsafe") & (train["category"] == category)]
+        fit = manifest[(manifest["split"] == "train") & original & (manifest["label"] == "unsafe")
+                       & (manifest["category"] == category)]
         if fit.empty:
             raise InputError(f"learning curve of {category}: --fit-check found no original train unsafe clip")
         out[FIT_GROUP] = cap_per_group(fit, ["label"], max_per_group, seed)
@@ -170,7 +171,7 @@ class CurveProbe:
             point["losses_first_steps"] = window_means(self._window[:FIRST_STEPS])
         point["losses_window"] = window_means(self._window)
         self._window = []
-        point["ssim_per_clip"] = {g: [round(float(x), 5) for x in v] for g, v in scores.items()}  # val order
+        point["ssim_per_clip"] = {g: [round(float(x), 5) for x in v] for g, v in scores.items()}  # clips' order
         self.points.append(point)
         if self.on_point is not None:
             self.on_point(point, self.model)
