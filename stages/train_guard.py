@@ -62,7 +62,7 @@ def _run(ctx: StageContext) -> dict:
                                  lambda x: degrade(x, p.degrade, p.degrade_strength), p.check_steps, seed)
     metrics = {"category": cat, "steps": p.steps, "lambda": p.lam, "preserve": p.preserve,
                "safety_t_min": p.safety_t_min, "pair_by_reference": p.pair_by_reference,
-               "cross_reference": p.cross_reference,
+               "cross_reference": p.cross_reference, "pair_noise": p.pair_noise,
                "degrade": p.degrade, "train_cpu_seconds": train_cpu,
                "fidelity_triples": len(sets["fidelity"]),
                "safety_triples": len(sets["safety"]),

@@ -328,6 +328,40 @@ def test_safety_timesteps_respect_their_lower_bound_and_bad_bound_is_refused():
         train_guard(model, d, d, "g", GuardConfig(safety_t_min=1000), LossConfig(), LoopConfig(1, 1e-3, 0))
 
 
+def test_tied_samples_share_noise_timestep_and_reference_drop():
+    from safealign.generation.diffusion import noised_batch
+    from safealign.generation.guard import noise_ties
+
+    tie = noise_ties(4, 8)
+    assert tie.tolist() == [4, 5, 6, 7, 4, 5, 6, 7] and noise_ties(3, 5).tolist() == [3, 4, 2, 3, 4]
+    model, d = tiny_model(), Triples(images(8, 1), images(8, 2), images(8, 3))
+    same = Triples(np.repeat(d.reference[:1], 8, 0), np.repeat(d.target[:1], 8, 0), np.repeat(d.pose[:1], 8, 0))
+    loss = LossConfig(ref_drop_prob=0.5, noise_offset=0.1)
+    t_min = torch.tensor([0] * 4 + [500] * 4)
+    free = noised_batch(model, same.target, same.reference, same.pose, torch.Generator().manual_seed(1), loss, t_min=t_min)
+    tied = noised_batch(model, same.target, same.reference, same.pose, torch.Generator().manual_seed(1), loss,
+                        t_min=t_min, tie=tie)
+    # safety rows (4..7) are drawn exactly as without ties; each fidelity row repeats its partner's draw
+    for f in ("noisy", "t", "reference", "goal", "weight"):
+        assert torch.equal(getattr(tied, f)[4:], getattr(free, f)[4:])
+        assert torch.equal(getattr(tied, f)[:4], getattr(tied, f)[4:])
+    assert int(tied.t.min()) >= 500 and not torch.equal(free.noisy[:4], free.noisy[4:])
+    assert {bool(r.abs().sum() == 0) for r in tied.reference} == {True, False}  # drops happened, copied in pairs
+    diff = noised_batch(model, d.target, d.reference, d.pose, torch.Generator().manual_seed(1), loss, tie=tie)
+    assert torch.equal(diff.t[:4], diff.t[4:]) and not torch.equal(diff.noisy[:4], diff.noisy[4:])
+
+
+def test_guard_with_paired_noise_trains_and_needs_pairing():
+    from safealign.generation.guard import GuardConfig, train_guard
+
+    model, d = tiny_model(), Triples(images(6, 1), images(6, 2), images(6, 3))
+    with pytest.raises(ConfigError, match="train_guard.pair_noise"):
+        train_guard(model, d, d, "g", GuardConfig(pair_noise=True), LossConfig(), LoopConfig(1, 1e-3, 0))
+    cfg = GuardConfig(batch_size=4, preserve=1.0, pair_by_reference=True, pair_noise=True)
+    _, result = train_guard(tiny_model(), d, d, "g", cfg, LossConfig(), LoopConfig(2, 1e-3, 0))
+    assert len(result.history) == 2 and all(np.isfinite(h["loss"]) for h in result.history)
+
+
 def test_cross_reference_rows_get_another_subjects_reference_and_bad_counts_are_refused():
     from safealign.generation.guard import GuardConfig, distinct_references, other_references, train_guard
 

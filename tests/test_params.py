@@ -74,3 +74,10 @@ def test_cross_field_rule_names_the_key_expected_and_received(tmp_path):
     message = str(err.value)
     assert "train_guard" in message and "cross_reference: expected 0, or an int below batch_size / 2 = 2" in message
     assert "received 2" in message
+
+
+def test_paired_noise_without_pairing_is_refused_by_name(tmp_path):
+    path = _write(tmp_path, lambda r: r["train_guard"].update({"pair_by_reference": False, "pair_noise": True}))
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    assert "train_guard" in str(err.value) and "pair_noise: expected false" in str(err.value)

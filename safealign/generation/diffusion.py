@@ -68,10 +68,12 @@ class NoisedBatch:
 
 def noised_batch(model: PoseGuidedGenerator, target: np.ndarray, reference: np.ndarray, pose: np.ndarray,
                  generator: torch.Generator, loss: LossConfig, scheduler=None,
-                 t_min: torch.Tensor | None = None) -> NoisedBatch:
+                 t_min: torch.Tensor | None = None, tie: np.ndarray | None = None) -> NoisedBatch:
     """Noise uint8 (target, reference, pose map) triples at random timesteps (all randomness from ``generator``).
 
     ``t_min`` (int64 [B], optional) raises the lower bound of each sample's timestep: t ~ U{t_min .. T-1}.
+    ``tie`` (int [B], optional): sample i takes the noise, timestep and reference drop drawn for sample
+    ``tie[i]`` (identity = independent draws), so paired samples differ only in their frames and conditions.
     """
     device = model.device
     scheduler = scheduler or model.train_scheduler()
@@ -88,10 +90,14 @@ def noised_batch(model: PoseGuidedGenerator, target: np.ndarray, reference: np.n
     if t_min is not None:
         t = t_min + (torch.rand(b, generator=generator) * (steps - t_min)).long()
     t = t.to(device)
-    if loss.ref_drop_prob:
-        # Dropped reference = zeros (mid-gray): trains the unconditional branch too (2.2, CFG convention).
-        keep = (torch.rand(b, generator=generator) >= loss.ref_drop_prob).to(device).float().view(b, 1, 1, 1)
-        ref = ref * keep
+    # Dropped reference = zeros (mid-gray): trains the unconditional branch too (2.2, CFG convention).
+    keep = torch.rand(b, generator=generator) >= loss.ref_drop_prob if loss.ref_drop_prob else None
+    if tie is not None:
+        index = torch.as_tensor(tie, dtype=torch.long)
+        noise, t = noise[index.to(noise.device)], t[index.to(t.device)]
+        keep = None if keep is None else keep[index]
+    if keep is not None:
+        ref = ref * keep.to(device).float().view(b, 1, 1, 1)
     noisy = scheduler.add_noise(x0, noise, t)
     goal = scheduler.get_velocity(x0, noise, t) if model.prediction_type == "v_prediction" else noise
     return NoisedBatch(noisy, t, ref, pose_t, goal,

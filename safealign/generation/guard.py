@@ -79,6 +79,7 @@ class GuardConfig:
     pair_by_reference: bool = False
     cross_reference: int = 0
     safety_input: str = "degraded"
+    pair_noise: bool = False
 
 
 def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, name: str, guard: GuardConfig,
@@ -102,6 +103,9 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
         raise ConfigError(f"train_guard.cross_reference: expected 0, or an int below batch_size / 2 = {half} "
                           f"with preserve > 0 (those rows are trained by the preserve term only), received "
                           f"{guard.cross_reference} with preserve {guard.preserve}")
+    if guard.pair_noise and not guard.pair_by_reference:
+        raise ConfigError("train_guard.pair_noise: expected false, or true with pair_by_reference true, received "
+                          "true with pair_by_reference false")
     redirect = guard.safety_input == "truth"
     if redirect and safety.source is None:
         raise ValueError("train_guard.safety_input truth: the safety set has no source frames (rebuild guard_data)")
@@ -126,7 +130,8 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
         # One forward for both halves; the split keeps one curve per objective.
         t_min = torch.tensor([0] * half + [guard.safety_t_min] * (guard.batch_size - half))
         start = batch.clean if redirect else batch.target  # truth: noise the true frames, aim at the degraded
-        noised = noised_batch(model, start, batch.reference, batch.pose, gen, loss, scheduler, t_min)
+        tie = noise_ties(half, guard.batch_size) if guard.pair_noise else None
+        noised = noised_batch(model, start, batch.reference, batch.pose, gen, loss, scheduler, t_min, tie)
         if redirect:
             goal = redirected_goal(scheduler, noised, to_signed(batch.target, noised.noisy.device),
                                    model.prediction_type)
@@ -189,6 +194,15 @@ def draw_indices(rng: np.random.Generator, n_fidelity: int, n_safety: int, n_ben
     benign = [rng.choice(partners[unsafe[k]]) if k < n_unsafe and len(partners[unsafe[k]])
               else rng.integers(0, n_fidelity) for k in range(n_benign)]
     return np.asarray(benign, np.int64), unsafe
+
+
+def noise_ties(half: int, batch_size: int) -> np.ndarray:
+    """``noised_batch``'s ``tie`` for a guard batch: fidelity row k (k < half) takes the noise, timestep and
+    reference drop of safety row half + k, its partner under ``draw_indices``; safety rows keep their own."""
+    tie = np.arange(batch_size)
+    k = np.arange(min(half, batch_size - half))
+    tie[k] = half + k
+    return tie
 
 
 def guard_effect(base_outputs: np.ndarray, guarded: np.ndarray, truth: np.ndarray,

@@ -64,6 +64,7 @@ class TrainGuardParams(Section):
     safety_input: Literal["degraded", "truth"]
     pair_by_reference: bool
     cross_reference: int = Field(ge=0)
+    pair_noise: bool = False
     degrade: Literal["mosaic", "blur", "gray", "noise"]
     degrade_strength: float | None = Field(default=None, ge=0)
     frames_per_clip: int = Field(ge=1)
@@ -78,6 +79,13 @@ class TrainGuardParams(Section):
         if self.cross_reference and not (self.cross_reference < self.batch_size // 2 and self.preserve > 0):
             raise ValueError(f"cross_reference: expected 0, or an int below batch_size / 2 = {self.batch_size // 2} "
                              f"with preserve > 0, received {self.cross_reference} (preserve {self.preserve})")
+        return self
+
+    @model_validator(mode="after")
+    def _pair_noise_needs_pairs(self) -> "TrainGuardParams":
+        if self.pair_noise and not self.pair_by_reference:
+            raise ValueError("pair_noise: expected false, or true with pair_by_reference true, received true with "
+                             "pair_by_reference false")
         return self
 
 
@@ -141,4 +149,5 @@ def guard_config(p: TrainGuardParams):
     from safealign.generation.guard import GuardConfig
 
     return GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
-                       p.preserve, p.safety_t_min, p.pair_by_reference, p.cross_reference, p.safety_input)
+                       p.preserve, p.safety_t_min, p.pair_by_reference, p.cross_reference, p.safety_input,
+                       p.pair_noise)
