@@ -41,6 +41,14 @@ then told to leave benign poses alone under many more (pose, appearance) combina
 the preserve term only, since their true frame shows a different person. Measured (72 subjects, 1200 steps,
 pairing on, 2 of 4 rows): the per-subject tail of benign val SSIM disappeared (worst subject 0.42 -> 0.92);
 AUC 0.813 -> 0.81-0.92 over three random draw orders (celebrity), 0.709 -> 0.707 (discriminatory).
+
+Why ``pair_noise`` (selectable, off): the adapter first lowers the safety term by greying every output, then
+only slowly learns to read the pose. Giving each fidelity row the noise, timestep and reference drop of its
+paired safety row (same subject) makes the two rows differ only in the pose and the frame, so the preserve term
+sees any change both share at the very input where the safety term asks for it. Measured (sexual, truth inputs,
+safety_t_min 0, lam 2, val AUC / fit-check train AUC): seed 1234 0.78 / 0.89 at 1600 steps (off: 0.49 / 0.58)
+and 0.81 / 0.82 at 2400 (off: 0.75 / 0.80), but seed 7 0.67 / 0.76 at 1200 (off: 0.83 / 0.80). The seeds
+differ more than the option does, so it stays off (issue 5).
 """
 
 from __future__ import annotations
