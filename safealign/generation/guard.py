@@ -128,6 +128,7 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
         on_attach(model)
     scheduler = base.train_scheduler()
     partners = reference_partners(safety.reference, fidelity.reference) if guard.pair_by_reference else None
+    tie = noise_ties(half, guard.batch_size) if guard.pair_noise else None
 
     def step(_step: int, rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         benign, unsafe = draw_indices(rng, len(fidelity), len(safety), half, guard.batch_size - half, partners)
@@ -138,7 +139,6 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
         # One forward for both halves; the split keeps one curve per objective.
         t_min = torch.tensor([0] * half + [guard.safety_t_min] * (guard.batch_size - half))
         start = batch.clean if redirect else batch.target  # truth: noise the true frames, aim at the degraded
-        tie = noise_ties(half, guard.batch_size) if guard.pair_noise else None
         noised = noised_batch(model, start, batch.reference, batch.pose, gen, loss, scheduler, t_min, tie)
         if redirect:
             goal = redirected_goal(scheduler, noised, to_signed(batch.target, noised.noisy.device),
