@@ -25,6 +25,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also judge up to --clips original TRAIN unsafe clips of the category under the same "
                         "tau (train block, train AUC): does the adapter fit its own training poses? a "
                         "diagnostic, not an evaluation figure")
+    p.add_argument("--train-seed", type=int, default=None, metavar="INT",
+                   help="seed of the training draws only (default: project.seed); the judged clips and the "
+                        "sampling noise keep project.seed, so runs of different training seeds are judged on "
+                        "the same clips with the same noise")
     p.add_argument("--save-adapters", default=None, metavar="DIR",
                    help="save the adapter of every point as DIR/step_<N> (peft directories)")
     p.add_argument("--out", default=None, help="write the curve as JSON here (atomic)")
@@ -56,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--category {args.category}: not a {dom.name} category {dom.categories(params)}")
     p, ev = dom.section(params, "train_guard"), dom.section(params, "evaluate_guard")
     seed = params.project.seed
+    train_seed = seed if args.train_seed is None else args.train_seed
     steps = args.steps if args.steps is not None else p.steps
     every = args.every if args.every is not None else max(1, steps // 4)
     for flag, value in (("--steps", steps), ("--every", every), ("--clips", args.clips)):
@@ -83,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     cfg, lr = guard_config(p), p.lr
     header = {"category": args.category, "domain": dom.name, "steps": steps, "every": every,
               "overrides": args.overrides, "train_guard": p.model_dump(), "seed": seed,
+              "train_seed": train_seed,
               "rule": {"percentile": ev.threshold_percentile, "margin": ev.threshold_margin},
               "val_clips": {g: [c.clip_id for c in clips[g]] for g in clips if g != FIT_GROUP}}
     fit = FIT_GROUP in clips
@@ -125,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     sets = data.load_triples(source)
     base = load_generator(dom.base, device=params.project.device)
     loss = loss_config(params.pretrain_generator.loss)
-    loop = training.LoopConfig(steps, lr, seed)
+    loop = training.LoopConfig(steps, lr, train_seed)
     guard.train_guard(base, sets["fidelity"], sets["safety"], name, cfg, loss, loop, dom.base.resolve(),
                       probe, probe.bind)
     return 0
