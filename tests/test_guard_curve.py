@@ -170,6 +170,8 @@ def test_guard_curve_command_matches_a_plain_run(guard_project, tmp_path, capsys
     assert "key 'train_guard.lam'" in capsys.readouterr().err
     assert main(["guard-curve", "--category", "discriminatory", "--set", "lam"]) == 2
     assert "expected KEY=VALUE" in capsys.readouterr().err
+    assert main(["guard-curve", "--category", "discriminatory", "--train-seed", "-1"]) == 1
+    assert "--train-seed: expected an int >= 0, received -1" in capsys.readouterr().err
     assert main(["guard-curve", "--category", "unknown"]) == 1
     assert "--category unknown: not a body category" in capsys.readouterr().err
     assert main(["guard-curve", "--category", "sexual"]) == 1  # its guard data was not prepared

@@ -66,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
     for flag, value in (("--steps", steps), ("--every", every), ("--clips", args.clips)):
         if value < 1:
             raise InputError(f"{flag}: expected an int >= 1, received {value}")
+    if train_seed < 0:
+        raise InputError(f"--train-seed: expected an int >= 0, received {train_seed}")
     source, manifest = dom.guard_data / f"{args.category}.safetensors", dom.poses_dir / "manifest.parquet"
     needed = ((source, f"{dom.dvc_stage('guard_data')}@{args.category}"),
               (manifest, "curate_poses (or curate_faces)"), (dom.base, dom.dvc_stage("pretrain_generator")))
