@@ -98,3 +98,25 @@ def test_separability_lists_unreadable_clips_and_names_a_category_left_without_a
               and r["label"] == data.UNSAFE_LABEL else r for r in rows]
     with pytest.raises(InputError, match=r"'sexual'.*clips skipped"):
         measure(unsafe, tiny_pose_data, "sexual", 32, 4, 0.5, steps=5)
+
+
+def test_pose_only_loading_gives_the_same_frames_as_the_triples(tiny_pose_data, tmp_path):
+    from safealign.generation import data
+
+    rows = data.read_manifest(tiny_pose_data / "data/processed/poses/manifest.parquet")
+    selected = data.select(rows, "train", [data.UNSAFE_LABEL], "sexual")
+    assert any(r.get("parent_clip_id") for r in selected)  # augmented copies read their parent's frames
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not an npz archive")
+    selected = [dict(selected[0], path=str(broken)), *selected[1:]]
+    reports = data.LoadReport(), data.LoadReport()
+    triples = data.load_clip_triples(selected, tiny_pose_data, 32, 4, reports[0])
+    poses = data.load_clip_poses(selected, tiny_pose_data, 32, 4, reports[1])
+    assert not hasattr(poses, "target") and len(poses) == len(triples) > 0
+    assert np.array_equal(poses.pose, triples.pose) and np.array_equal(poses.landmarks, triples.landmarks)
+    assert reports[0].skipped == reports[1].skipped and str(broken) in reports[1].skipped[0][0]
+    grouped, action, names = data.load_by_action(selected, tiny_pose_data, 32, 4, poses_only=True)
+    grouped_triples, action_triples, _ = data.load_by_action(selected, tiny_pose_data, 32, 4)
+    assert isinstance(grouped, data.PoseFrames) and len(names) >= 2
+    assert np.array_equal(grouped.pose, grouped_triples.pose) and np.array_equal(action, action_triples)
+    assert len(data.load_clip_poses([], tiny_pose_data, 32, 4)) == 0

@@ -103,28 +103,29 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     when its train split has no readable benign or unsafe clip."""
     report = report if report is not None else data.LoadReport()
 
-    def triples(split: str, labels: list[str] | tuple[str, ...], cat: str | None = None) -> data.Triples:
+    # Pose maps only, never the images: at 256 px the images tripled the memory past 24 GB.
+    def poses(split: str, labels: list[str] | tuple[str, ...], cat: str | None = None) -> data.PoseFrames:
         # One call per selection: augmented copies find their parent clip's frames among the selected rows.
         selected = data.select(rows, split, labels, cat)
-        return data.load_clip_triples(selected, root, resolution, frames_per_clip, report)
+        return data.load_clip_poses(selected, root, resolution, frames_per_clip, report)
 
     def maps(split: str, labels: list[str] | tuple[str, ...], cat: str | None = None) -> np.ndarray:
-        return triples(split, labels, cat).pose
+        return poses(split, labels, cat).pose
 
-    def clip_frames(split: str, labels: list[str], cat: str) -> tuple[data.Triples, np.ndarray, list[str]]:
+    def clip_frames(split: str, labels: list[str], cat: str) -> tuple[data.PoseFrames, np.ndarray, list[str]]:
         """Every frame of every original clip, the clip index of each frame and each clip's action."""
         chosen = data.originals(data.select(rows, split, labels, cat))
-        parts = [data.load_clip_triples([r], root, resolution, 0, report) for r in chosen]
+        parts = [data.load_clip_poses([r], root, resolution, 0, report) for r in chosen]
         clip = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)]) if parts else np.zeros(0)
-        frames = data.Triples.concat(parts) if parts else data.Triples.empty(resolution)
+        frames = data.PoseFrames.concat(parts) if parts else data.PoseFrames.empty(resolution)
         return frames, clip, [data.action_of(r) for r in chosen]
 
-    def distinct(unsafe: data.Triples, benign: data.Triples) -> np.ndarray:
+    def distinct(unsafe: data.PoseFrames, benign: data.PoseFrames) -> np.ndarray:
         return distinct_frames(unsafe, benign, ambiguity_quantile, ambiguity_features, bones)
 
-    benign_train = triples("train", data.FIDELITY_LABELS)
+    benign_train = poses("train", data.FIDELITY_LABELS)
     benign = benign_train.pose
-    unsafe_train = triples("train", [data.UNSAFE_LABEL], category)
+    unsafe_train = poses("train", [data.UNSAFE_LABEL], category)
     if len(benign_train) == 0 or len(unsafe_train) == 0:
         raise InputError(f"category {category!r}: no readable train clips labelled benign/near_miss or "
                          f"unsafe under {root} (found {len(benign_train)} and {len(unsafe_train)} frames; "
@@ -141,8 +142,9 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
     clip_recall = [flagged[(clip == c) & keep].mean() >= 0.5 for c in np.unique(clip[keep])]
     caught = np.array([flagged[clip == c].mean() >= 0.5 for c in range(len(actions))], bool)
     recall_by_action = {a: _rate(caught[np.asarray(actions) == a]) for a in sorted(set(actions))}
-    by_action, action, names = data.load_by_action(data.select(rows, "train", [data.UNSAFE_LABEL], category),
-                                                   root, resolution, frames_per_clip, report)
+    unsafe_rows = data.select(rows, "train", [data.UNSAFE_LABEL], category)
+    by_action, action, names = data.load_by_action(unsafe_rows, root, resolution, frames_per_clip, report,
+                                                   poses_only=True)
     # One mask for all actions: the benign-to-benign threshold is computed once (a frame's verdict depends only
     # on the benign frames), then split back per action.
     kept = distinct(by_action, benign_train)

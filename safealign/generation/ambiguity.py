@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 if TYPE_CHECKING:
-    from safealign.generation.data import Triples
+    from safealign.generation.data import PoseFrames, Triples
 
 FEATURE_SIZE = 16
 
@@ -78,10 +78,10 @@ def distinct_from_benign(unsafe_maps: np.ndarray, benign_maps: np.ndarray, quant
     return (torch.cdist(unsafe, benign).min(dim=1).values > threshold).numpy()
 
 
-def distinct_frames(unsafe: "Triples", benign: "Triples", quantile: float, features: str = "pose_map",
-                    bones: Sequence[tuple[int, int]] = ()) -> np.ndarray:
-    """``distinct_from_benign`` on Triples, measured on their pose maps (``features`` "pose_map") or on the
-    landmarks they were rendered from ("landmarks": the directions of ``bones``, see
+def distinct_frames(unsafe: "Triples | PoseFrames", benign: "Triples | PoseFrames", quantile: float,
+                    features: str = "pose_map", bones: Sequence[tuple[int, int]] = ()) -> np.ndarray:
+    """``distinct_from_benign`` on Triples or PoseFrames, measured on their pose maps (``features``
+    "pose_map") or on the landmarks they were rendered from ("landmarks": the directions of ``bones``, see
     ``landmark_features``)."""
     if features not in FEATURES:
         raise ValueError(f"features: expected one of {sorted(FEATURES)}, received {features!r}")

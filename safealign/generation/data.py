@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Iterator, Mapping
 
 import numpy as np
 import torch
@@ -71,11 +71,41 @@ class Triples:
         parts = list(parts)
         keys = ("reference", "pose", "target")
         source = np.concatenate([p.clean for p in parts]) if any(p.source is not None for p in parts) else None
-        filled = [p for p in parts if len(p)]  # an empty part (a clip that failed to load) has no layout
-        shapes = {None if p.landmarks is None else p.landmarks.shape[1:] for p in filled}
-        landmarks = (np.concatenate([p.landmarks for p in filled]) if len(shapes) == 1 and None not in shapes
-                     else None)
-        return Triples(*(np.concatenate([getattr(p, k) for p in parts]) for k in keys), source, landmarks)
+        return Triples(*(np.concatenate([getattr(p, k) for p in parts]) for k in keys), source,
+                       _concat_landmarks(parts))
+
+    def poses_only(self) -> "PoseFrames":
+        """The pose maps and landmarks alone (a third of the memory: no reference or target images)."""
+        return PoseFrames(self.pose, self.landmarks)
+
+
+@dataclass
+class PoseFrames:
+    """Rendered pose maps uint8 [N, H, W, 3] and the landmarks they came from (optional, [N, K, C]): what a
+    consumer of poses alone needs (the separability classifier), without the images of ``Triples``."""
+
+    pose: np.ndarray
+    landmarks: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.pose)
+
+    @staticmethod
+    def empty(resolution: int) -> "PoseFrames":
+        return PoseFrames(np.zeros((0, resolution, resolution, 3), np.uint8))
+
+    @staticmethod
+    def concat(parts: Iterable["PoseFrames"]) -> "PoseFrames":
+        """Rows of ``parts`` in order; ``landmarks`` as in ``Triples.concat``."""
+        parts = list(parts)
+        return PoseFrames(np.concatenate([p.pose for p in parts]), _concat_landmarks(parts))
+
+
+def _concat_landmarks(parts: list[Triples] | list[PoseFrames]) -> np.ndarray | None:
+    """The parts' landmarks stacked when every non-empty part has them in one layout, else None."""
+    filled = [p for p in parts if len(p)]  # an empty part (a clip that failed to load) has no layout
+    shapes = {None if p.landmarks is None else p.landmarks.shape[1:] for p in filled}
+    return np.concatenate([p.landmarks for p in filled]) if len(shapes) == 1 and None not in shapes else None
 
 
 @dataclass
@@ -127,17 +157,29 @@ def frame_indices(n_frames: int, count: int) -> np.ndarray:
 def load_clip_triples(rows: list[Mapping], root: str | Path, resolution: int, frames_per_clip: int,
                       report: LoadReport | None = None) -> Triples:
     """Triples for manifest ``rows`` (dicts with clip_id, path, parent_clip_id); broken clips are reported."""
+    parts = list(_clip_parts(rows, root, resolution, frames_per_clip, report))
+    return Triples.concat(parts) if parts else Triples.empty(resolution)
+
+
+def load_clip_poses(rows: list[Mapping], root: str | Path, resolution: int, frames_per_clip: int,
+                    report: LoadReport | None = None) -> PoseFrames:
+    """The pose maps and landmarks ``load_clip_triples`` gives for ``rows`` (the same frames), without keeping
+    any image: each clip's images are dropped before the next clip is read, so 256-px sets fit in memory."""
+    parts = [t.poses_only() for t in _clip_parts(rows, root, resolution, frames_per_clip, report)]
+    return PoseFrames.concat(parts) if parts else PoseFrames.empty(resolution)
+
+
+def _clip_parts(rows: list[Mapping], root: str | Path, resolution: int, frames_per_clip: int,
+                report: LoadReport | None) -> Iterator[Triples]:
     root = Path(root)
     report = report if report is not None else LoadReport()
     by_id = {str(r["clip_id"]): r for r in rows}
-    parts = []
     for row in rows:
         path = root / str(row["path"])
         try:
-            parts.append(_clip_triples(row, by_id, root, resolution, frames_per_clip))
+            yield _clip_triples(row, by_id, root, resolution, frames_per_clip)
         except (OSError, KeyError, ValueError) as exc:
             report.skipped.append((str(path), f"{type(exc).__name__}: {exc}"))
-    return Triples.concat(parts) if parts else Triples.empty(resolution)
 
 
 def _clip_triples(row: Mapping, by_id: Mapping[str, Mapping], root: Path, resolution: int,
@@ -169,14 +211,16 @@ def action_of(row: Mapping) -> str:
 
 
 def load_by_action(rows: list[Mapping], root: str | Path, resolution: int, frames_per_clip: int,
-                   report: LoadReport | None = None) -> tuple[Triples, np.ndarray, list[str]]:
+                   report: LoadReport | None = None, poses_only: bool = False,
+                   ) -> tuple[Triples | PoseFrames, np.ndarray, list[str]]:
     """Triples of ``rows`` grouped by action (sorted names), the action index of every frame, the names. An
-    augmented copy finds its parent among its own action's rows."""
+    augmented copy finds its parent among its own action's rows. ``poses_only``: PoseFrames instead."""
     names = sorted({action_of(r) for r in rows})
-    parts = [load_clip_triples([r for r in rows if action_of(r) == name], root, resolution, frames_per_clip,
-                               report) for name in names]
+    load, kind = (load_clip_poses, PoseFrames) if poses_only else (load_clip_triples, Triples)
+    parts = [load([r for r in rows if action_of(r) == name], root, resolution, frames_per_clip, report)
+             for name in names]
     index = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)]) if parts else np.zeros(0, int)
-    return (Triples.concat(parts) if parts else Triples.empty(resolution)), index, names
+    return (kind.concat(parts) if parts else kind.empty(resolution)), index, names
 
 
 def balanced_index(groups: np.ndarray) -> np.ndarray:
