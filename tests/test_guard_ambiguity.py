@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
+import torch
+
 from safealign.generation.ambiguity import (distinct_frames, distinct_from_benign, landmark_features,
-                                            pose_map_features)
+                                            nearest_distances, pose_map_features)
 from safealign.generation.data import Triples, balanced_index
 
 
@@ -28,6 +30,19 @@ def test_benign_looking_unsafe_frames_are_dropped():
     keep = distinct_from_benign(unsafe, benign, quantile=0.9)
     assert keep.tolist() == [False, True]
     assert distinct_from_benign(unsafe, benign, quantile=0.0).all()
+
+
+def test_nearest_distances_in_chunks_match_the_full_distance_matrix():
+    generator = torch.Generator().manual_seed(0)
+    benign = torch.randn(23, 5, generator=generator)
+    unsafe = torch.randn(11, 5, generator=generator)
+    among = torch.cdist(benign, benign).fill_diagonal_(float("inf")).min(dim=1).values
+    across = torch.cdist(unsafe, benign).min(dim=1).values
+    for chunk in (1, 4, 7, 100):  # chunks that divide, do not divide and exceed the rows
+        assert torch.allclose(nearest_distances(benign, benign, exclude_self=True, chunk=chunk), among)
+        assert torch.allclose(nearest_distances(unsafe, benign, chunk=chunk), across)
+    assert (nearest_distances(benign, benign, chunk=4) == 0).all()  # without exclude_self a row finds itself
+    assert nearest_distances(benign[:0], benign).shape == (0,)
 
 
 def _skeleton(angle: float, shift: tuple[float, float] = (0.0, 0.0), scale: float = 1.0) -> np.ndarray:
