@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-
 import torch
 
 from safealign.generation.ambiguity import (distinct_frames, distinct_from_benign, landmark_features,
