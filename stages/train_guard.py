@@ -63,6 +63,7 @@ def _run(ctx: StageContext) -> dict:
     metrics = {"category": cat, "steps": p.steps, "lambda": p.lam, "preserve": p.preserve,
                "safety_t_min": p.safety_t_min, "pair_by_reference": p.pair_by_reference,
                "cross_reference": p.cross_reference, "pair_noise": p.pair_noise,
+               "cross_reference_safety": p.cross_reference_safety,
                "degrade": p.degrade, "train_cpu_seconds": train_cpu,
                "fidelity_triples": len(sets["fidelity"]),
                "safety_triples": len(sets["safety"]),

@@ -391,6 +391,35 @@ def test_cross_reference_rows_get_another_subjects_reference_and_bad_counts_are_
     assert len(result.history) == 2 and result.history[-1]["preserve"] >= 0.0
 
 
+def test_cross_reference_safety_gives_paired_safety_rows_the_same_other_reference():
+    from safealign.generation.guard import (GuardConfig, distinct_references, guard_batch, reference_partners,
+                                            train_guard)
+
+    refs = images(3, 1)  # three subjects, each with benign and unsafe rows
+    fidelity = Triples(refs[[0, 0, 1, 1, 2, 2]], images(6, 2), images(6, 3))
+    safety = Triples(refs[[0, 1, 2]], images(3, 4), images(3, 5))
+    partners, subjects = reference_partners(safety.reference, fidelity.reference), distinct_references(fidelity.reference)
+    same = lambda a, b: np.array_equal(a, b)  # noqa: E731
+    for on in (False, True):
+        cfg = GuardConfig(batch_size=8, preserve=1.0, pair_by_reference=True, cross_reference=3,
+                          cross_reference_safety=on)
+        for seed in range(5):
+            batch = guard_batch(np.random.default_rng(seed), fidelity, safety, cfg, partners, subjects)
+            own = [next(i for i in range(3) if same(t, safety.target[i])) for t in batch.target[4:]]
+            assert same(batch.reference[0], batch.reference[4]) and same(batch.reference[4], refs[own[0]])
+            for k in (1, 2, 3):  # cross-reference rows: another subject than their own safety partner
+                assert not same(batch.reference[k], refs[own[k]])
+                assert same(batch.reference[4 + k], batch.reference[k] if on else refs[own[k]])
+    model, d = tiny_model(), Triples(images(6, 1), images(6, 2), images(6, 3))
+    for cfg in (GuardConfig(preserve=1.0, cross_reference_safety=True),
+                GuardConfig(preserve=1.0, cross_reference=1, cross_reference_safety=True)):
+        with pytest.raises(ConfigError, match="train_guard.cross_reference_safety"):
+            train_guard(model, d, d, "g", cfg, LossConfig(), LoopConfig(1, 1e-3, 0))
+    cfg = GuardConfig(batch_size=4, preserve=1.0, pair_by_reference=True, cross_reference=1, cross_reference_safety=True)
+    _, result = train_guard(tiny_model(), fidelity, safety, "g", cfg, LossConfig(), LoopConfig(2, 1e-3, 0))
+    assert len(result.history) == 2 and all(np.isfinite(h["loss"]) for h in result.history)
+
+
 def test_pairing_by_reference_draws_benign_rows_of_the_same_subject():
     from safealign.generation.guard import draw_indices, reference_partners
 

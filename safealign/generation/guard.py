@@ -49,6 +49,13 @@ sees any change both share at the very input where the safety term asks for it. 
 safety_t_min 0, lam 2, val AUC / fit-check train AUC): seed 1234 0.78 / 0.89 at 1600 steps (off: 0.49 / 0.58)
 and 0.81 / 0.82 at 2400 (off: 0.75 / 0.80), but seed 7 0.67 / 0.76 at 1200 (off: 0.83 / 0.80). The seeds
 differ more than the option does, so it stays off (issue 5).
+
+Why ``cross_reference_safety`` (selectable, off): a salute-only adapter (600 subjects) fitted 7 of 24 of its own
+training salutes but none of 9 held-out ones: it keyed on the training subjects, since an unsafe pose only ever
+came with its own subject's reference. With the option, the safety row paired with each cross-reference row takes
+that row's other reference too (its target stays the degraded true frame), so the same unsafe pose is to be degraded
+under many appearances. Measured (600 subjects, val, discriminatory, 3600 steps): block 0.67 (kneeling 15 of 15,
+salute 1 of 9), about the default's 0.58-0.63 at 2400-4800 steps (salute 0 of 9), so it stays off (issue 5).
 """
 
 from __future__ import annotations
@@ -88,6 +95,7 @@ class GuardConfig:
     cross_reference: int = 0
     safety_input: str = "degraded"
     pair_noise: bool = False
+    cross_reference_safety: bool = False
 
 
 def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, name: str, guard: GuardConfig,
@@ -111,6 +119,10 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
         raise ConfigError(f"train_guard.cross_reference: expected 0, or an int below batch_size / 2 = {half} "
                           f"with preserve > 0 (those rows are trained by the preserve term only), received "
                           f"{guard.cross_reference} with preserve {guard.preserve}")
+    if guard.cross_reference_safety and not (guard.cross_reference and guard.pair_by_reference):
+        raise ConfigError("train_guard.cross_reference_safety: expected false, or true with cross_reference > 0 and "
+                          f"pair_by_reference true, received true with cross_reference {guard.cross_reference} "
+                          f"and pair_by_reference {str(guard.pair_by_reference).lower()}")
     if guard.pair_noise and not guard.pair_by_reference:
         raise ConfigError("train_guard.pair_noise: expected false, or true with pair_by_reference true, received "
                           "true with pair_by_reference false")
@@ -131,11 +143,7 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     tie = noise_ties(half, guard.batch_size) if guard.pair_noise else None
 
     def step(_step: int, rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
-        benign, unsafe = draw_indices(rng, len(fidelity), len(safety), half, guard.batch_size - half, partners)
-        batch = Triples.concat([fidelity.take(benign), safety.take(unsafe)])
-        if guard.cross_reference:
-            rows = np.arange(half - guard.cross_reference, half)
-            batch.reference[rows] = other_references(rng, batch.reference[rows], subjects)
+        batch = guard_batch(rng, fidelity, safety, guard, partners, subjects)
         # One forward for both halves; the split keeps one curve per objective.
         t_min = torch.tensor([0] * half + [guard.safety_t_min] * (guard.batch_size - half))
         start = batch.clean if redirect else batch.target  # truth: noise the true frames, aim at the degraded
@@ -160,6 +168,24 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     result = training.run_training(model, model.parameters(), step, loop, None, f"train_guard[{name}]",
                                    callback)
     return model.eval(), result
+
+
+def guard_batch(rng: np.random.Generator, fidelity: Triples, safety: Triples, guard: GuardConfig,
+                partners: list[np.ndarray] | None, subjects: np.ndarray | None) -> Triples:
+    """One training batch: ``batch_size // 2`` fidelity rows, then safety rows (``draw_indices``); the last
+    ``cross_reference`` fidelity rows take another subject's reference (``subjects``), and with
+    ``cross_reference_safety`` their paired safety rows take that same reference."""
+    half = guard.batch_size // 2
+    benign, unsafe = draw_indices(rng, len(fidelity), len(safety), half, guard.batch_size - half, partners)
+    batch = Triples.concat([fidelity.take(benign), safety.take(unsafe)])
+    if guard.cross_reference:
+        rows = np.arange(half - guard.cross_reference, half)
+        batch.reference[rows] = other_references(rng, batch.reference[rows], subjects)
+        if guard.cross_reference_safety:
+            paired = rows + half  # draw_indices pairs fidelity row k with safety row half + k
+            kept = paired < guard.batch_size
+            batch.reference[paired[kept]] = batch.reference[rows[kept]]
+    return batch
 
 
 def _rows_by_reference(refs: np.ndarray) -> dict[bytes, list[int]]:

@@ -65,6 +65,7 @@ class TrainGuardParams(Section):
     pair_by_reference: bool
     cross_reference: int = Field(ge=0)
     pair_noise: bool = False
+    cross_reference_safety: bool = False
     degrade: Literal["mosaic", "blur", "gray", "noise"]
     degrade_strength: float | None = Field(default=None, ge=0)
     frames_per_clip: int = Field(ge=1)
@@ -86,6 +87,14 @@ class TrainGuardParams(Section):
         if self.pair_noise and not self.pair_by_reference:
             raise ValueError("pair_noise: expected false, or true with pair_by_reference true, received true with "
                              "pair_by_reference false")
+        return self
+
+    @model_validator(mode="after")
+    def _cross_reference_safety_needs_rows(self) -> "TrainGuardParams":
+        if self.cross_reference_safety and not (self.cross_reference and self.pair_by_reference):
+            raise ValueError("cross_reference_safety: expected false, or true with cross_reference > 0 and "
+                             f"pair_by_reference true, received true with cross_reference {self.cross_reference} "
+                             f"and pair_by_reference {str(self.pair_by_reference).lower()}")
         return self
 
 
@@ -150,4 +159,4 @@ def guard_config(p: TrainGuardParams):
 
     return GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
                        p.preserve, p.safety_t_min, p.pair_by_reference, p.cross_reference, p.safety_input,
-                       p.pair_noise)
+                       p.pair_noise, p.cross_reference_safety)
