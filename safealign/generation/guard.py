@@ -51,13 +51,14 @@ and 0.81 / 0.82 at 2400 (off: 0.75 / 0.80), but seed 7 0.67 / 0.76 at 1200 (off:
 differ more than the option does, so it stays off (issue 5).
 
 Why ``cross_reference_safety`` (selectable, off): a salute-only adapter (600 subjects) fitted 7 of 24 of its own
-training salutes but none of 9 held-out ones: it keyed on the training subjects, since an unsafe pose only ever
-came with its own subject's reference. With the option, the safety row paired with each cross-reference row takes
-that row's other reference too (its target stays the degraded true frame), so the same unsafe pose is to be degraded
-under many appearances. Measured (600 subjects, val, discriminatory, 3600 steps): block 0.67 (kneeling 15 of 15,
-salute 1 of 9), about the default's 0.58-0.63 at 2400-4800 steps (salute 0 of 9); the salute-only adapter with it
-fits 8 of 24 of its training salutes and blocks 1 of 9 held-out ones (without: 7 of 24, 0 of 9). It still memorises,
-so the appearance was not what it keyed on, and the option stays off (issue 5).
+training salutes but none of 9 held-out ones, as if it keyed on the training subjects, since an unsafe pose only
+ever came with its own subject's reference. With the option, the safety row paired with each cross-reference row
+takes that row's other reference too (its target stays the degraded true frame), so the same unsafe pose is to be
+degraded under many appearances. Measured (600 subjects, val, discriminatory, 3600 steps): block 0.67 (kneeling 15
+of 15, salute 1 of 9), the default 0.46 (0.29 / 0.58 / 0.46 at 1200 / 2400 / 3600, salute 0 of 9, same seed),
+within the default's spread of 0.46-0.63 from 2400 to 12000 steps; the salute-only adapter with it fits 8 of 24 of
+its training salutes and blocks 1 of 9 held-out ones (without: 7 of 24, 0 of 9). It still memorises, so the
+appearance was not what it keyed on, and the option stays off (issue 5).
 """
 
 from __future__ import annotations
