@@ -76,6 +76,15 @@ def test_cross_field_rule_names_the_key_expected_and_received(tmp_path):
     assert "received 2" in message
 
 
+def test_safety_cross_reference_without_cross_reference_rows_is_refused_by_name(tmp_path):
+    path = _write(tmp_path, lambda r: r["train_guard"].update({"cross_reference": 0, "cross_reference_safety": True}))
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    message = str(err.value)
+    assert "train_guard" in message and "cross_reference_safety: expected false" in message
+    assert "received true with cross_reference 0" in message
+
+
 def test_paired_noise_without_pairing_is_refused_by_name(tmp_path):
     path = _write(tmp_path, lambda r: r["train_guard"].update({"pair_by_reference": False, "pair_noise": True}))
     with pytest.raises(ConfigError) as err:
