@@ -398,7 +398,8 @@ def test_cross_reference_safety_gives_paired_safety_rows_the_same_other_referenc
     refs = images(3, 1)  # three subjects, each with benign and unsafe rows
     fidelity = Triples(refs[[0, 0, 1, 1, 2, 2]], images(6, 2), images(6, 3))
     safety = Triples(refs[[0, 1, 2]], images(3, 4), images(3, 5))
-    partners, subjects = reference_partners(safety.reference, fidelity.reference), distinct_references(fidelity.reference)
+    partners = reference_partners(safety.reference, fidelity.reference)
+    subjects = distinct_references(fidelity.reference)
     same = lambda a, b: np.array_equal(a, b)  # noqa: E731
     for on in (False, True):
         cfg = GuardConfig(batch_size=8, preserve=1.0, pair_by_reference=True, cross_reference=3,
@@ -415,7 +416,8 @@ def test_cross_reference_safety_gives_paired_safety_rows_the_same_other_referenc
                 GuardConfig(preserve=1.0, cross_reference=1, cross_reference_safety=True)):
         with pytest.raises(ConfigError, match="train_guard.cross_reference_safety"):
             train_guard(model, d, d, "g", cfg, LossConfig(), LoopConfig(1, 1e-3, 0))
-    cfg = GuardConfig(batch_size=4, preserve=1.0, pair_by_reference=True, cross_reference=1, cross_reference_safety=True)
+    cfg = GuardConfig(batch_size=4, preserve=1.0, pair_by_reference=True, cross_reference=1,
+                      cross_reference_safety=True)
     _, result = train_guard(tiny_model(), fidelity, safety, "g", cfg, LossConfig(), LoopConfig(2, 1e-3, 0))
     assert len(result.history) == 2 and all(np.isfinite(h["loss"]) for h in result.history)
 

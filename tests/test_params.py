@@ -77,7 +77,8 @@ def test_cross_field_rule_names_the_key_expected_and_received(tmp_path):
 
 
 def test_safety_cross_reference_without_cross_reference_rows_is_refused_by_name(tmp_path):
-    path = _write(tmp_path, lambda r: r["train_guard"].update({"cross_reference": 0, "cross_reference_safety": True}))
+    rows_off = {"cross_reference": 0, "cross_reference_safety": True}
+    path = _write(tmp_path, lambda r: r["train_guard"].update(rows_off))
     with pytest.raises(ConfigError) as err:
         load_params(path)
     message = str(err.value)
