@@ -185,9 +185,8 @@ def guard_batch(rng: np.random.Generator, fidelity: Triples, safety: Triples, gu
         rows = np.arange(half - guard.cross_reference, half)
         batch.reference[rows] = other_references(rng, batch.reference[rows], subjects)
         if guard.cross_reference_safety:
-            paired = rows + half  # draw_indices pairs fidelity row k with safety row half + k
-            kept = paired < guard.batch_size
-            batch.reference[paired[kept]] = batch.reference[rows[kept]]
+            # draw_indices pairs fidelity row k with safety row half + k (rows < half, so always in the batch)
+            batch.reference[rows + half] = batch.reference[rows]
     return batch
 
 
