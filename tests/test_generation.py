@@ -422,6 +422,52 @@ def test_cross_reference_safety_gives_paired_safety_rows_the_same_other_referenc
     assert len(result.history) == 2 and all(np.isfinite(h["loss"]) for h in result.history)
 
 
+def test_safety_probe_rows_label_fidelity_zero_and_safety_one():
+    from safealign.generation.safety_probe import probe_rows
+
+    fidelity = Triples(images(5, 1), images(5, 2), images(5, 3))
+    safety = Triples(images(4, 4), images(4, 5), images(4, 6))
+    batch = Triples.concat([fidelity.take(np.arange(2)), safety.take(np.arange(2))])
+    pose, labels = probe_rows(np.random.default_rng(0), batch, 2, fidelity, safety, 0)
+    assert np.array_equal(pose, batch.pose) and labels.tolist() == [0, 0, 1, 1]
+    pose, labels = probe_rows(np.random.default_rng(0), batch, 2, fidelity, safety, 3)
+    assert len(pose) == 10 and labels.tolist() == [0, 0, 1, 1, 0, 0, 0, 1, 1, 1]
+    in_set = lambda rows, s: all(any(np.array_equal(r, x) for x in s.pose) for r in rows)  # noqa: E731
+    assert in_set(pose[4:7], fidelity) and in_set(pose[7:], safety)
+
+
+def test_safety_probe_teaches_the_adapter_to_change_pose_features_on_unsafe_poses_only():
+    from safealign.generation.guard import GuardConfig, train_guard
+    from safealign.generation.safety_probe import pose_guider_of
+    from safealign.generation.diffusion import to_unit
+
+    rng = np.random.default_rng(0)
+    benign_pose = np.zeros((6, S, S, 3), np.uint8)
+    benign_pose[:, :, : S // 2] = 255  # benign: left half lit
+    unsafe_pose = np.zeros((6, S, S, 3), np.uint8)
+    unsafe_pose[:, :, S // 2:] = 255  # unsafe: right half lit
+    frames = lambda: rng.integers(0, 256, (6, S, S, 3), dtype=np.uint8)  # noqa: E731
+    fidelity, safety = Triples(frames(), benign_pose, frames()), Triples(frames(), unsafe_pose, frames())
+    base = tiny_model()
+    with pytest.raises(ConfigError, match="train_guard.safety_probe"):
+        train_guard(base, fidelity, safety, "g", GuardConfig(safety_probe=1.0), LossConfig(), LoopConfig(1, 1e-3, 0))
+    cfg = GuardConfig(batch_size=4, pose_guider_lora=True, safety_probe=1.0, safety_probe_rows=2)
+    model, result = train_guard(base, fidelity, safety, "g", cfg, LossConfig(), LoopConfig(40, 1e-2, 0))
+    probe = [h["probe"] for h in result.history]
+    assert np.mean(probe[-5:]) < 0.5 * np.mean(probe[:5])  # starts at log 2: the fresh LoRA changes nothing
+    guider = pose_guider_of(model)
+    with torch.no_grad():
+        delta = {}
+        for label, pose in (("benign", benign_pose[:1]), ("unsafe", unsafe_pose[:1])):
+            with model.disable_adapter():
+                before = guider(to_unit(pose, model.device))
+            delta[label] = guider(to_unit(pose, model.device)) - before
+    assert not torch.allclose(delta["benign"], delta["unsafe"])
+    _, plain = train_guard(tiny_model(), fidelity, safety, "g", GuardConfig(batch_size=4), LossConfig(),
+                           LoopConfig(1, 1e-3, 0))
+    assert "probe" not in plain.history[0]
+
+
 def test_pairing_by_reference_draws_benign_rows_of_the_same_subject():
     from safealign.generation.guard import draw_indices, reference_partners
 

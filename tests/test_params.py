@@ -86,6 +86,19 @@ def test_safety_cross_reference_without_cross_reference_rows_is_refused_by_name(
     assert "received true with cross_reference 0" in message
 
 
+@pytest.mark.parametrize("change, expected", [
+    ({"pose_guider_lora": False, "safety_probe": 0.5}, "safety_probe: expected 0, or > 0 with pose_guider_lora true, "
+                                                       "received 0.5"),
+    ({"safety_probe": 0.0, "safety_probe_rows": 8}, "safety_probe_rows: expected 0 while safety_probe is 0, "
+                                                    "received 8"),
+])
+def test_safety_probe_settings_are_checked_by_name(tmp_path, change, expected):
+    path = _write(tmp_path, lambda r: r["train_guard"].update(change))
+    with pytest.raises(ConfigError) as err:
+        load_params(path)
+    assert "train_guard" in str(err.value) and expected in str(err.value)
+
+
 def test_paired_noise_without_pairing_is_refused_by_name(tmp_path):
     path = _write(tmp_path, lambda r: r["train_guard"].update({"pair_by_reference": False, "pair_noise": True}))
     with pytest.raises(ConfigError) as err:

@@ -77,6 +77,7 @@ from safealign.generation.diffusion import (LossConfig, noised_batch, predict, r
                                             weighted_error)
 from safealign.generation.lora import attach_lora, lora_config
 from safealign.generation.model import PoseGuidedGenerator
+from safealign.generation.safety_probe import SafetyProbe, pose_guider_of, probe_loss, probe_rows
 from safealign.generation.sampling import generate
 from safealign.generation import training
 from safealign.generation.training import LoopConfig, LoopResult
@@ -99,6 +100,8 @@ class GuardConfig:
     safety_input: str = "degraded"
     pair_noise: bool = False
     cross_reference_safety: bool = False
+    safety_probe: float = 0.0
+    safety_probe_rows: int = 0
 
 
 def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, name: str, guard: GuardConfig,
@@ -129,6 +132,9 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     if guard.pair_noise and not guard.pair_by_reference:
         raise ConfigError("train_guard.pair_noise: expected false, or true with pair_by_reference true, received "
                           "true with pair_by_reference false")
+    if guard.safety_probe and not guard.pose_guider_lora:
+        raise ConfigError(f"train_guard.safety_probe: expected 0, or > 0 with pose_guider_lora true (it reads the "
+                          f"PoseGuider's LoRA delta), received {guard.safety_probe} with pose_guider_lora false")
     redirect = guard.safety_input == "truth"
     if redirect and safety.source is None:
         raise ValueError("train_guard.safety_input truth: the safety set has no source frames (rebuild guard_data)")
@@ -144,6 +150,7 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     scheduler = base.train_scheduler()
     partners = reference_partners(safety.reference, fidelity.reference) if guard.pair_by_reference else None
     tie = noise_ties(half, guard.batch_size) if guard.pair_noise else None
+    probe = SafetyProbe(pose_guider_of(model).config.out_channels).to(model.device) if guard.safety_probe else None
 
     def step(_step: int, rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         batch = guard_batch(rng, fidelity, safety, guard, partners, subjects)
@@ -166,9 +173,15 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
             drift = weighted_error(kept, pred[:half], frozen).mean()
             out["loss"] = out["loss"] + guard.preserve * drift
             out["preserve"] = drift
+        if probe is not None:
+            # drawn after every other draw of the step, so the rest of the batch is the same with the probe off
+            pose, labels = probe_rows(rng, batch, half, fidelity, safety, guard.safety_probe_rows)
+            out["probe"] = probe_loss(model, probe, pose, labels)
+            out["loss"] = out["loss"] + guard.safety_probe * out["probe"]
         return out
 
-    result = training.run_training(model, model.parameters(), step, loop, None, f"train_guard[{name}]",
+    params = list(model.parameters()) + (list(probe.parameters()) if probe is not None else [])
+    result = training.run_training(model, params, step, loop, None, f"train_guard[{name}]",
                                    callback)
     return model.eval(), result
 

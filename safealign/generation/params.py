@@ -66,6 +66,8 @@ class TrainGuardParams(Section):
     cross_reference: int = Field(ge=0)
     pair_noise: bool = False
     cross_reference_safety: bool = False
+    safety_probe: float = Field(default=0.0, ge=0)
+    safety_probe_rows: int = Field(default=0, ge=0)
     degrade: Literal["mosaic", "blur", "gray", "noise"]
     degrade_strength: float | None = Field(default=None, ge=0)
     frames_per_clip: int = Field(ge=1)
@@ -95,6 +97,16 @@ class TrainGuardParams(Section):
             raise ValueError("cross_reference_safety: expected false, or true with cross_reference > 0 and "
                              f"pair_by_reference true, received true with cross_reference {self.cross_reference} "
                              f"and pair_by_reference {str(self.pair_by_reference).lower()}")
+        return self
+
+    @model_validator(mode="after")
+    def _safety_probe_needs_guider_lora(self) -> "TrainGuardParams":
+        if self.safety_probe and not self.pose_guider_lora:
+            raise ValueError(f"safety_probe: expected 0, or > 0 with pose_guider_lora true, received "
+                             f"{self.safety_probe} with pose_guider_lora false")
+        if self.safety_probe_rows and not self.safety_probe:
+            raise ValueError(f"safety_probe_rows: expected 0 while safety_probe is 0, received "
+                             f"{self.safety_probe_rows}")
         return self
 
 
@@ -159,4 +171,4 @@ def guard_config(p: TrainGuardParams):
 
     return GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
                        p.preserve, p.safety_t_min, p.pair_by_reference, p.cross_reference, p.safety_input,
-                       p.pair_noise, p.cross_reference_safety)
+                       p.pair_noise, p.cross_reference_safety, p.safety_probe, p.safety_probe_rows)

@@ -1,0 +1,63 @@
+"""An auxiliary detection objective for guard training: the adapter's change to the pose features must tell
+unsafe poses from benign ones (``train_guard.safety_probe``, off by default; issue 5).
+
+Why: the dual objective asks the adapter to grey outputs for unsafe poses and leave benign ones alone, so the
+decision "is this pose unsafe" is learnt only through the diffusion loss. Measured, that learns kneeling but not
+the salute, which differs from its benign near-misses by 25-40 degrees of one arm, while a classifier on the same
+pose maps catches 0.94-0.95 of held-out salutes at 600 subjects. The probe adds that classifier's gradient to the
+adapter itself: a linear read-out of the PoseGuider's LoRA delta (guarded minus base features, pooled by mean
+and max over positions) is trained with binary cross-entropy, label 1 on safety rows, 0 on fidelity rows
+(benign and near-miss). Reading the *delta*, not the features, means the only way to lower this loss is for the
+adapter to change the pose features on unsafe poses and not on benign ones: a detection the UNet's LoRA can then
+turn into the degraded output. The read-out is a training aid only; it is not saved, and inference is the
+plain LoRA'd generator.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from peft import PeftModel
+
+from safealign.generation.data import Triples
+from safealign.generation.diffusion import to_unit
+
+
+class SafetyProbe(torch.nn.Module):
+    """Linear logit of a [B, C, H, W] feature delta from its per-channel mean and max over positions."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(2 * channels, 1)
+
+    def forward(self, delta: torch.Tensor) -> torch.Tensor:
+        pooled = torch.cat([delta.mean(dim=(2, 3)), delta.amax(dim=(2, 3))], dim=1)
+        return self.linear(pooled).squeeze(1)
+
+
+def pose_guider_of(model: PeftModel) -> torch.nn.Module:
+    """The (LoRA-wrapped) PoseGuider inside a peft-wrapped ``PoseGuidedGenerator``."""
+    return model.get_base_model().pose_guider
+
+
+def probe_rows(rng: np.random.Generator, batch: Triples, half: int, fidelity: Triples, safety: Triples,
+               extra: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pose maps and labels of one step's probe: the batch's rows (the first ``half`` fidelity, label 0; the rest
+    safety, label 1) plus ``extra`` random rows of each set (pose maps only, so they cost a PoseGuider pass)."""
+    labels = np.r_[np.zeros(half), np.ones(len(batch) - half)]
+    if not extra:
+        return batch.pose, labels.astype(np.float32)
+    poses = [batch.pose, fidelity.pose[rng.integers(0, len(fidelity), extra)],
+             safety.pose[rng.integers(0, len(safety), extra)]]
+    return np.concatenate(poses), np.r_[labels, np.zeros(extra), np.ones(extra)].astype(np.float32)
+
+
+def probe_loss(model: PeftModel, probe: SafetyProbe, pose: np.ndarray, labels: np.ndarray) -> torch.Tensor:
+    """Binary cross-entropy of ``probe`` on the adapter's PoseGuider delta for uint8 pose maps ``pose``."""
+    guider = pose_guider_of(model)
+    pose_t = to_unit(pose, model.device)
+    with torch.no_grad(), model.disable_adapter():
+        base = guider(pose_t)
+    logits = probe(guider(pose_t) - base)
+    target = torch.as_tensor(labels, device=logits.device)
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
