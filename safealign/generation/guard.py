@@ -59,6 +59,9 @@ of 15, salute 1 of 9), the default 0.46 (0.29 / 0.58 / 0.46 at 1200 / 2400 / 360
 within the default's spread of 0.46-0.63 from 2400 to 12000 steps; the salute-only adapter with it fits 8 of 24 of
 its training salutes and blocks 1 of 9 held-out ones (without: 7 of 24, 0 of 9). It still memorises, so the
 appearance was not what it keyed on, and the option stays off (issue 5).
+
+``safety_probe`` (selectable, off): an auxiliary detection loss on the PoseGuider's LoRA delta; why and what it
+measured are in ``safealign.generation.safety_probe``.
 """
 
 from __future__ import annotations

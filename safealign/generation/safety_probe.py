@@ -11,6 +11,12 @@ and max over positions) is trained with binary cross-entropy, label 1 on safety 
 adapter to change the pose features on unsafe poses and not on benign ones: a detection the UNet's LoRA can then
 turn into the degraded output. The read-out is a training aid only; it is not saved, and inference is the
 plain LoRA'd generator.
+
+Measured (600 subjects, val, discriminatory, 3600 steps, ``safety_probe_rows`` 16, same seed as the default's
+0.29 / 0.58 / 0.46 at 1200 / 2400 / 3600 steps): weight 0.1 blocks 0.33 / 0.50 / 0.62, weight 1.0 0.58 / 0.67 /
+0.62 (near-miss false blocks 2-3 of 24 at 1200-2400). The probe's loss falls to 0.11 / 0.06 and kneeling is
+blocked sooner (15 and 14 of 15 at 3600), but the salute stays at 0 and 1 of 9 (own training salutes 0 and 1 of
+9), so the option stays off (issue 5).
 """
 
 from __future__ import annotations
