@@ -16,7 +16,9 @@ Measured (600 subjects, val, discriminatory, 3600 steps, ``safety_probe_rows`` 1
 0.29 / 0.58 / 0.46 at 1200 / 2400 / 3600 steps): weight 0.1 blocks 0.33 / 0.50 / 0.62, weight 1.0 0.58 / 0.67 /
 0.62 (near-miss false blocks 2-3 of 24 at 1200-2400). The probe's loss falls to 0.11 / 0.06 and kneeling is
 blocked sooner (15 and 14 of 15 at 3600), but the salute stays at 0 and 1 of 9 (own training salutes 0 and 1 of
-9), so the option stays off (issue 5).
+9), so the option stays off. Read per action (weight 1.0, 3600 steps), the probe flags more than half the frames of
+15 of 15 held-out kneeling clips but of 1 of 9 held-out salutes and 4 of 9 training salutes: it is the detection
+that does not generalise to new subjects, not its use by the UNet (issue 5).
 """
 
 from __future__ import annotations
