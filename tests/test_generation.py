@@ -438,8 +438,7 @@ def test_safety_probe_rows_label_fidelity_zero_and_safety_one():
 
 def test_safety_probe_teaches_the_adapter_to_change_pose_features_on_unsafe_poses_only():
     from safealign.generation.guard import GuardConfig, train_guard
-    from safealign.generation.safety_probe import pose_guider_of
-    from safealign.generation.diffusion import to_unit
+    from safealign.generation.safety_probe import adapter_delta
 
     rng = np.random.default_rng(0)
     benign_pose = np.zeros((6, S, S, 3), np.uint8)
@@ -455,13 +454,9 @@ def test_safety_probe_teaches_the_adapter_to_change_pose_features_on_unsafe_pose
     model, result = train_guard(base, fidelity, safety, "g", cfg, LossConfig(), LoopConfig(40, 1e-2, 0))
     probe = [h["probe"] for h in result.history]
     assert np.mean(probe[-5:]) < 0.5 * np.mean(probe[:5])  # starts at log 2: the fresh LoRA changes nothing
-    guider = pose_guider_of(model)
     with torch.no_grad():
-        delta = {}
-        for label, pose in (("benign", benign_pose[:1]), ("unsafe", unsafe_pose[:1])):
-            with model.disable_adapter():
-                before = guider(to_unit(pose, model.device))
-            delta[label] = guider(to_unit(pose, model.device)) - before
+        delta = {label: adapter_delta(model, pose[:1]) for label, pose in (("benign", benign_pose),
+                                                                            ("unsafe", unsafe_pose))}
     assert not torch.allclose(delta["benign"], delta["unsafe"])
     _, plain = train_guard(tiny_model(), fidelity, safety, "g", GuardConfig(batch_size=4), LossConfig(),
                            LoopConfig(1, 1e-3, 0))

@@ -60,12 +60,18 @@ def probe_rows(rng: np.random.Generator, batch: Triples, half: int, fidelity: Tr
     return np.concatenate(poses), np.r_[labels, np.zeros(extra), np.ones(extra)].astype(np.float32)
 
 
-def probe_loss(model: PeftModel, probe: SafetyProbe, pose: np.ndarray, labels: np.ndarray) -> torch.Tensor:
-    """Binary cross-entropy of ``probe`` on the adapter's PoseGuider delta for uint8 pose maps ``pose``."""
+def adapter_delta(model: PeftModel, pose: np.ndarray) -> torch.Tensor:
+    """The active adapter's change to the PoseGuider features of uint8 pose maps ``pose`` (guarded minus base;
+    gradients flow through the guarded pass only)."""
     guider = pose_guider_of(model)
     pose_t = to_unit(pose, model.device)
     with torch.no_grad(), model.disable_adapter():
         base = guider(pose_t)
-    logits = probe(guider(pose_t) - base)
+    return guider(pose_t) - base
+
+
+def probe_loss(model: PeftModel, probe: SafetyProbe, pose: np.ndarray, labels: np.ndarray) -> torch.Tensor:
+    """Binary cross-entropy of ``probe`` on the adapter's PoseGuider delta for uint8 pose maps ``pose``."""
+    logits = probe(adapter_delta(model, pose))
     target = torch.as_tensor(labels, device=logits.device)
     return torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
