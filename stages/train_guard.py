@@ -65,6 +65,7 @@ def _run(ctx: StageContext) -> dict:
                "cross_reference": p.cross_reference, "pair_noise": p.pair_noise,
                "cross_reference_safety": p.cross_reference_safety,
                "safety_probe": p.safety_probe, "safety_probe_rows": p.safety_probe_rows,
+               "safety_probe_warmup": p.safety_probe_warmup,
                "degrade": p.degrade, "train_cpu_seconds": train_cpu,
                "fidelity_triples": len(sets["fidelity"]),
                "safety_triples": len(sets["safety"]),

@@ -436,17 +436,22 @@ def test_safety_probe_rows_label_fidelity_zero_and_safety_one():
     assert in_set(pose[4:7], fidelity) and in_set(pose[7:], safety)
 
 
+def half_lit_sets() -> tuple[Triples, Triples]:
+    """Toy guard sets that only the pose tells apart: benign poses light the left half, unsafe the right."""
+    rng = np.random.default_rng(0)
+    poses = np.zeros((2, 6, S, S, 3), np.uint8)
+    poses[0, :, :, : S // 2] = 255
+    poses[1, :, :, S // 2:] = 255
+    frames = lambda: rng.integers(0, 256, (6, S, S, 3), dtype=np.uint8)  # noqa: E731
+    return Triples(frames(), poses[0], frames()), Triples(frames(), poses[1], frames())
+
+
 def test_safety_probe_teaches_the_adapter_to_change_pose_features_on_unsafe_poses_only():
     from safealign.generation.guard import GuardConfig, train_guard
     from safealign.generation.safety_probe import adapter_delta
 
-    rng = np.random.default_rng(0)
-    benign_pose = np.zeros((6, S, S, 3), np.uint8)
-    benign_pose[:, :, : S // 2] = 255  # benign: left half lit
-    unsafe_pose = np.zeros((6, S, S, 3), np.uint8)
-    unsafe_pose[:, :, S // 2:] = 255  # unsafe: right half lit
-    frames = lambda: rng.integers(0, 256, (6, S, S, 3), dtype=np.uint8)  # noqa: E731
-    fidelity, safety = Triples(frames(), benign_pose, frames()), Triples(frames(), unsafe_pose, frames())
+    fidelity, safety = half_lit_sets()
+    benign_pose, unsafe_pose = fidelity.pose, safety.pose
     base = tiny_model()
     with pytest.raises(ConfigError, match="train_guard.safety_probe"):
         train_guard(base, fidelity, safety, "g", GuardConfig(safety_probe=1.0), LossConfig(), LoopConfig(1, 1e-3, 0))
@@ -461,6 +466,31 @@ def test_safety_probe_teaches_the_adapter_to_change_pose_features_on_unsafe_pose
     _, plain = train_guard(tiny_model(), fidelity, safety, "g", GuardConfig(batch_size=4), LossConfig(),
                            LoopConfig(1, 1e-3, 0))
     assert "probe" not in plain.history[0]
+
+
+def test_safety_probe_warm_up_trains_the_pose_guider_lora_alone():
+    from safealign.generation.guard import GuardConfig, train_guard
+    from safealign.generation.lora import attach_lora, lora_config
+    from safealign.generation.safety_probe import SafetyProbe, pose_guider_of, warm_up
+
+    fidelity, safety = half_lit_sets()
+    base = tiny_model()
+    model = attach_lora(base, lora_config(base, 4, 4.0, ("to_q",), True), "g")
+    probe = SafetyProbe(pose_guider_of(model).config.out_channels)
+    result = warm_up(model, probe, fidelity, safety, 4, LoopConfig(40, 1e-2, 0), "g")
+    losses = [h["probe"] for h in result.history]
+    assert len(losses) == 40 and np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    moved = {n: bool(p.abs().sum() > 0) for n, p in model.named_parameters() if "lora_B" in n}
+    assert any(v for n, v in moved.items() if "pose_guider" in n)
+    assert not any(v for n, v in moved.items() if "unet" in n)  # the UNet's LoRA B starts at zero, untouched
+    for cfg in (GuardConfig(pose_guider_lora=True, safety_probe_warmup=5),
+                GuardConfig(pose_guider_lora=True, safety_probe=1.0, safety_probe_warmup=5)):
+        with pytest.raises(ConfigError, match="train_guard.safety_probe_warmup"):
+            train_guard(tiny_model(), fidelity, safety, "g", cfg, LossConfig(), LoopConfig(1, 1e-3, 0))
+    cfg = GuardConfig(batch_size=4, pose_guider_lora=True, safety_probe=1.0, safety_probe_rows=2,
+                      safety_probe_warmup=3)
+    _, trained = train_guard(tiny_model(), fidelity, safety, "g", cfg, LossConfig(), LoopConfig(2, 1e-3, 0))
+    assert len(trained.history) == 2  # the warm-up's steps are not the dual objective's
 
 
 def test_pairing_by_reference_draws_benign_rows_of_the_same_subject():

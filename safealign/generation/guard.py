@@ -60,19 +60,20 @@ within the default's spread of 0.46-0.63 from 2400 to 12000 steps; the salute-on
 its training salutes and blocks 1 of 9 held-out ones (without: 7 of 24, 0 of 9). It still memorises, so the
 appearance was not what it keyed on, and the option stays off (issue 5).
 
-``safety_probe`` (selectable, off): an auxiliary detection loss on the PoseGuider's LoRA delta; why and what it
-measured are in ``safealign.generation.safety_probe``.
+``safety_probe`` (selectable, off): an auxiliary detection loss on the PoseGuider's LoRA delta, optionally trained
+alone first (``safety_probe_warmup``); why and what they measured are in ``safealign.generation.safety_probe``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 from peft import PeftModel
+from tqdm.auto import tqdm
 
 from safealign.errors import ConfigError
 from safealign.generation.data import Triples
@@ -80,7 +81,7 @@ from safealign.generation.diffusion import (LossConfig, noised_batch, predict, r
                                             weighted_error)
 from safealign.generation.lora import attach_lora, lora_config
 from safealign.generation.model import PoseGuidedGenerator
-from safealign.generation.safety_probe import SafetyProbe, pose_guider_of, probe_loss, probe_rows
+from safealign.generation.safety_probe import SafetyProbe, pose_guider_of, probe_loss, probe_rows, warm_up
 from safealign.generation.sampling import generate
 from safealign.generation import training
 from safealign.generation.training import LoopConfig, LoopResult
@@ -105,6 +106,7 @@ class GuardConfig:
     cross_reference_safety: bool = False
     safety_probe: float = 0.0
     safety_probe_rows: int = 0
+    safety_probe_warmup: int = 0
 
 
 def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, name: str, guard: GuardConfig,
@@ -138,6 +140,11 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     if guard.safety_probe and not guard.pose_guider_lora:
         raise ConfigError(f"train_guard.safety_probe: expected 0, or > 0 with pose_guider_lora true (it reads the "
                           f"PoseGuider's LoRA delta), received {guard.safety_probe} with pose_guider_lora false")
+    if guard.safety_probe_warmup and not (guard.safety_probe and guard.safety_probe_rows):
+        raise ConfigError(f"train_guard.safety_probe_warmup: expected 0, or > 0 with safety_probe > 0 and "
+                          f"safety_probe_rows > 0 (the rows of each warm-up step), received "
+                          f"{guard.safety_probe_warmup} with safety_probe {guard.safety_probe} and "
+                          f"safety_probe_rows {guard.safety_probe_rows}")
     redirect = guard.safety_input == "truth"
     if redirect and safety.source is None:
         raise ValueError("train_guard.safety_input truth: the safety set has no source frames (rebuild guard_data)")
@@ -154,6 +161,11 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     partners = reference_partners(safety.reference, fidelity.reference) if guard.pair_by_reference else None
     tie = noise_ties(half, guard.batch_size) if guard.pair_noise else None
     probe = SafetyProbe(pose_guider_of(model).config.out_channels).to(model.device) if guard.safety_probe else None
+    if guard.safety_probe_warmup:
+        warm = warm_up(model, probe, fidelity, safety, guard.safety_probe_rows,
+                       replace(loop, steps=guard.safety_probe_warmup), name)
+        tqdm.write(f"train_guard[{name}]: probe warm-up, {guard.safety_probe_warmup} steps, final BCE "
+                   f"{training.smoothed(warm.history, 'probe'):.4f}")
 
     def step(_step: int, rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         batch = guard_batch(rng, fidelity, safety, guard, partners, subjects)

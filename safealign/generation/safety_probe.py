@@ -27,8 +27,10 @@ import numpy as np
 import torch
 from peft import PeftModel
 
+from safealign.generation import training
 from safealign.generation.data import Triples
 from safealign.generation.diffusion import to_unit
+from safealign.generation.training import LoopConfig, LoopResult
 
 
 class SafetyProbe(torch.nn.Module):
@@ -52,12 +54,18 @@ def probe_rows(rng: np.random.Generator, batch: Triples, half: int, fidelity: Tr
                extra: int) -> tuple[np.ndarray, np.ndarray]:
     """Pose maps and labels of one step's probe: the batch's rows (the first ``half`` fidelity, label 0; the rest
     safety, label 1) plus ``extra`` random rows of each set (pose maps only, so they cost a PoseGuider pass)."""
-    labels = np.r_[np.zeros(half), np.ones(len(batch) - half)]
+    labels = np.r_[np.zeros(half), np.ones(len(batch) - half)].astype(np.float32)
     if not extra:
-        return batch.pose, labels.astype(np.float32)
-    poses = [batch.pose, fidelity.pose[rng.integers(0, len(fidelity), extra)],
-             safety.pose[rng.integers(0, len(safety), extra)]]
-    return np.concatenate(poses), np.r_[labels, np.zeros(extra), np.ones(extra)].astype(np.float32)
+        return batch.pose, labels
+    poses, more = random_rows(rng, fidelity, safety, extra)
+    return np.concatenate([batch.pose, poses]), np.r_[labels, more]
+
+
+def random_rows(rng: np.random.Generator, fidelity: Triples, safety: Triples,
+                rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` random pose maps of the fidelity set (label 0), then ``rows`` of the safety set (label 1)."""
+    poses = [fidelity.pose[rng.integers(0, len(fidelity), rows)], safety.pose[rng.integers(0, len(safety), rows)]]
+    return np.concatenate(poses), np.r_[np.zeros(rows), np.ones(rows)].astype(np.float32)
 
 
 def adapter_delta(model: PeftModel, pose: np.ndarray) -> torch.Tensor:
@@ -75,3 +83,20 @@ def probe_loss(model: PeftModel, probe: SafetyProbe, pose: np.ndarray, labels: n
     logits = probe(adapter_delta(model, pose))
     target = torch.as_tensor(labels, device=logits.device)
     return torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+
+
+def warm_up(model: PeftModel, probe: SafetyProbe, fidelity: Triples, safety: Triples, rows: int,
+            loop: LoopConfig, name: str) -> LoopResult:
+    """``loop.steps`` probe-only steps (``rows`` random pose maps per side each, PoseGuider passes only) that
+    train the PoseGuider's LoRA and the read-out before the dual objective starts; the UNet's LoRA is untouched.
+
+    Why: the classifier that catches 0.94-0.95 of held-out salutes at 600 subjects needs 24000 steps of 64 maps;
+    the probe inside the dual objective sees 3600 x 40 in a whole guard run. Detection costs no UNet pass, so it
+    can be trained that long first."""
+    def step(_step: int, rng: np.random.Generator, _gen: torch.Generator) -> dict[str, torch.Tensor]:
+        pose, labels = random_rows(rng, fidelity, safety, rows)
+        loss = probe_loss(model, probe, pose, labels)
+        return {"loss": loss, "probe": loss}
+
+    params = [p for p in pose_guider_of(model).parameters() if p.requires_grad] + list(probe.parameters())
+    return training.run_training(model, params, step, loop, None, f"probe warm-up[{name}]")
