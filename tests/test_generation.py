@@ -477,7 +477,7 @@ def test_safety_probe_warm_up_trains_the_pose_guider_lora_alone():
     base = tiny_model()
     model = attach_lora(base, lora_config(base, 4, 4.0, ("to_q",), True), "g")
     probe = SafetyProbe(pose_guider_of(model).config.out_channels)
-    result = warm_up(model, probe, fidelity, safety, 4, LoopConfig(40, 1e-2, 0), "g")
+    result = warm_up(model, probe, fidelity.pose, safety.pose, 4, LoopConfig(40, 1e-2, 0), "g")
     losses = [h["probe"] for h in result.history]
     assert len(losses) == 40 and np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
     moved = {n: bool(p.abs().sum() > 0) for n, p in model.named_parameters() if "lora_B" in n}

@@ -1,5 +1,6 @@
 """The pose-separability ceiling: a classifier learns a separable decision; the command on a tiny set."""
 
+import dataclasses
 import json
 import math
 
@@ -120,3 +121,41 @@ def test_pose_only_loading_gives_the_same_frames_as_the_triples(tiny_pose_data, 
     assert isinstance(grouped, data.PoseFrames) and len(names) >= 2
     assert np.array_equal(grouped.pose, grouped_triples.pose) and np.array_equal(action, action_triples)
     assert len(data.load_clip_poses([], tiny_pose_data, 32, 4)) == 0
+
+
+def test_the_guard_probe_detector_learns_a_decision_on_unseen_maps():
+    from safealign.generation.model import GeneratorConfig, PoseGuidedGenerator
+    from safealign.generation.probe_detector import probe_detector_trainer
+
+    torch.manual_seed(0)
+    base = PoseGuidedGenerator.build(GeneratorConfig(resolution=32, block_out_channels=(8, 16),
+                                                     attention_levels=(False, True), pose_guider_channels=(8, 8)))
+    rng = np.random.default_rng(0)
+    train = probe_detector_trainer(base, 4, 4.0, ("to_q",), 1e-2, 16)
+    net = train(_bars(rng, 64, False), _bars(rng, 64, True), 150, 0)
+    benign, unsafe = scores(net, _bars(rng, 40, False)), scores(net, _bars(rng, 40, True))
+    assert (unsafe > 0.5).mean() >= 0.9 and (benign < 0.5).mean() >= 0.9
+    assert not any(n.startswith("detector") or "lora" in n for n, _ in base.named_parameters())  # base left as is
+
+
+def test_pose_separability_with_the_guard_probe_detector(tiny_pose_data, tmp_path, monkeypatch, capsys):
+    from safealign.cli import main
+    from safealign.domains import get_domain
+    from safealign.generation.model import GeneratorConfig, PoseGuidedGenerator
+
+    monkeypatch.chdir(tiny_pose_data)
+    out, base_dir = tmp_path / "sep.json", tmp_path / "base"
+    args = ["pose-separability", "--detector", "guard_probe", "--steps", "5", "--rows", "4", "--categories",
+            "sexual", "--out", str(out)]
+    body = dataclasses.replace(get_domain("body"), base=base_dir)  # the shared tiny set stays read-only
+    monkeypatch.setattr("safealign.domains.get_domain", lambda name: body)
+    assert main(args) != 0 and "run `dvc repro pretrain_generator` first" in capsys.readouterr().err
+    PoseGuidedGenerator.build(GeneratorConfig(resolution=32, block_out_channels=(8, 16),
+                                              attention_levels=(False, True),
+                                              pose_guider_channels=(8, 8))).save_pretrained(base_dir)
+    assert main(args) == 0
+    result = json.loads(out.read_text())
+    assert result["detector"] == "guard_probe" and [r["category"] for r in result["results"]] == ["sexual"]
+    assert result["results"][0]["val_false_positive"] <= 0.05 + 1e-9
+    assert main(args + ["--resolution", "64"]) != 0
+    assert "--resolution [64]: the guard probe reads the base generator's pose maps" in capsys.readouterr().err

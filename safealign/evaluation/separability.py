@@ -11,6 +11,7 @@ scored on TEST subjects only.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import Callable
 from pathlib import Path
 
 import numpy as np
@@ -96,11 +97,13 @@ def _rate(flags: np.ndarray) -> float:
 def measure(rows: list[dict], root: str | Path, category: str, resolution: int, frames_per_clip: int,
             ambiguity_quantile: float, steps: int, false_positive: float = 0.05,
             seed: int = 0, ambiguity_features: str = "pose_map",
-            bones: tuple[tuple[int, int], ...] = (), report: data.LoadReport | None = None) -> Separability:
+            bones: tuple[tuple[int, int], ...] = (), report: data.LoadReport | None = None,
+            train: Callable[[np.ndarray, np.ndarray, int, int], nn.Module] = train_classifier) -> Separability:
     """Train on the TRAIN split (unsafe frames filtered as guard_data does), calibrate the threshold so that
     at most a ``false_positive`` share of VALIDATION benign / near-miss frames is flagged; score TEST
     clips. Clips that cannot be read are left out and listed in ``report``; an InputError names the category
-    when its train split has no readable benign or unsafe clip."""
+    when its train split has no readable benign or unsafe clip. ``train(benign, unsafe, steps, seed)`` fits the
+    detector (default the pose classifier; ``probe_detector.probe_detector_trainer`` the guard's own)."""
     report = report if report is not None else data.LoadReport()
 
     # Pose maps only, never the images: at 256 px the images tripled the memory past 24 GB.
@@ -131,7 +134,7 @@ def measure(rows: list[dict], root: str | Path, category: str, resolution: int, 
                          f"unsafe under {root} (found {len(benign_train)} and {len(unsafe_train)} frames; "
                          f"{len(report.skipped)} clips skipped, e.g. {report.skipped[:1]})")
     unsafe = unsafe_train.pose[distinct(unsafe_train, benign_train)]
-    net = train_classifier(benign, unsafe, steps, seed)
+    net = train(benign, unsafe, steps, seed)
     val = scores(net, maps("val", data.FIDELITY_LABELS))
     # "higher" makes tau a sample value, so at most the asked share of validation frames lies above it.
     tau = float(np.quantile(val, 1.0 - false_positive, method="higher"))

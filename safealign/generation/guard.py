@@ -162,7 +162,7 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     tie = noise_ties(half, guard.batch_size) if guard.pair_noise else None
     probe = SafetyProbe(pose_guider_of(model).config.out_channels).to(model.device) if guard.safety_probe else None
     if guard.safety_probe_warmup:
-        warm = warm_up(model, probe, fidelity, safety, guard.safety_probe_rows,
+        warm = warm_up(model, probe, fidelity.pose, safety.pose, guard.safety_probe_rows,
                        replace(loop, steps=guard.safety_probe_warmup), name)
         tqdm.write(f"train_guard[{name}]: probe warm-up, {guard.safety_probe_warmup} steps, final BCE "
                    f"{training.smoothed(warm.history, 'probe'):.4f}")

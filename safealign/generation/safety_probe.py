@@ -57,25 +57,29 @@ def probe_rows(rng: np.random.Generator, batch: Triples, half: int, fidelity: Tr
     labels = np.r_[np.zeros(half), np.ones(len(batch) - half)].astype(np.float32)
     if not extra:
         return batch.pose, labels
-    poses, more = random_rows(rng, fidelity, safety, extra)
+    poses, more = random_rows(rng, fidelity.pose, safety.pose, extra)
     return np.concatenate([batch.pose, poses]), np.r_[labels, more]
 
 
-def random_rows(rng: np.random.Generator, fidelity: Triples, safety: Triples,
+def random_rows(rng: np.random.Generator, benign: np.ndarray, unsafe: np.ndarray,
                 rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """``rows`` random pose maps of the fidelity set (label 0), then ``rows`` of the safety set (label 1)."""
-    poses = [fidelity.pose[rng.integers(0, len(fidelity), rows)], safety.pose[rng.integers(0, len(safety), rows)]]
+    """``rows`` random pose maps of ``benign`` (label 0), then ``rows`` of ``unsafe`` (label 1)."""
+    poses = [benign[rng.integers(0, len(benign), rows)], unsafe[rng.integers(0, len(unsafe), rows)]]
     return np.concatenate(poses), np.r_[np.zeros(rows), np.ones(rows)].astype(np.float32)
 
 
 def adapter_delta(model: PeftModel, pose: np.ndarray) -> torch.Tensor:
-    """The active adapter's change to the PoseGuider features of uint8 pose maps ``pose`` (guarded minus base;
-    gradients flow through the guarded pass only)."""
+    """The active adapter's change to the PoseGuider features of uint8 pose maps ``pose`` [B, H, W, 3]."""
+    return feature_delta(model, to_unit(pose, model.device))
+
+
+def feature_delta(model: PeftModel, pose: torch.Tensor) -> torch.Tensor:
+    """The active adapter's change to the PoseGuider features of pose maps in [0, 1] [B, 3, H, W] (guarded minus
+    base; gradients flow through the guarded pass only)."""
     guider = pose_guider_of(model)
-    pose_t = to_unit(pose, model.device)
     with torch.no_grad(), model.disable_adapter():
-        base = guider(pose_t)
-    return guider(pose_t) - base
+        base = guider(pose)
+    return guider(pose) - base
 
 
 def probe_loss(model: PeftModel, probe: SafetyProbe, pose: np.ndarray, labels: np.ndarray) -> torch.Tensor:
@@ -85,16 +89,17 @@ def probe_loss(model: PeftModel, probe: SafetyProbe, pose: np.ndarray, labels: n
     return torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
 
 
-def warm_up(model: PeftModel, probe: SafetyProbe, fidelity: Triples, safety: Triples, rows: int,
+def warm_up(model: PeftModel, probe: SafetyProbe, benign: np.ndarray, unsafe: np.ndarray, rows: int,
             loop: LoopConfig, name: str) -> LoopResult:
-    """``loop.steps`` probe-only steps (``rows`` random pose maps per side each, PoseGuider passes only) that
-    train the PoseGuider's LoRA and the read-out before the dual objective starts; the UNet's LoRA is untouched.
+    """``loop.steps`` probe-only steps on uint8 pose maps (``rows`` random maps of ``benign`` and of ``unsafe``
+    each, PoseGuider passes only) that train the PoseGuider's LoRA and the read-out before the dual objective
+    starts; the UNet's LoRA is untouched.
 
     Why: the classifier that catches 0.94-0.95 of held-out salutes at 600 subjects needs 24000 steps of 64 maps;
     the probe inside the dual objective sees 3600 x 40 in a whole guard run. Detection costs no UNet pass, so it
     can be trained that long first."""
     def step(_step: int, rng: np.random.Generator, _gen: torch.Generator) -> dict[str, torch.Tensor]:
-        pose, labels = random_rows(rng, fidelity, safety, rows)
+        pose, labels = random_rows(rng, benign, unsafe, rows)
         loss = probe_loss(model, probe, pose, labels)
         return {"loss": loss, "probe": loss}
 
