@@ -65,12 +65,12 @@ def _run(ctx: StageContext) -> dict:
                "cross_reference": p.cross_reference, "pair_noise": p.pair_noise,
                "cross_reference_safety": p.cross_reference_safety,
                "safety_probe": p.safety_probe, "safety_probe_rows": p.safety_probe_rows,
-               "safety_probe_warmup": p.safety_probe_warmup,
+               "safety_probe_warmup": p.safety_probe_warmup, "safety_probe_quiet": p.safety_probe_quiet,
                "degrade": p.degrade, "train_cpu_seconds": train_cpu,
                "fidelity_triples": len(sets["fidelity"]),
                "safety_triples": len(sets["safety"]),
                "final": {k: training.smoothed(result.history, k) for k in ("loss", "fidelity", "safety", "preserve")
-                         + (("probe",) if p.safety_probe else ())},
+                         + (("probe",) if p.safety_probe else ()) + (("quiet",) if p.safety_probe_quiet else ())},
                "check": check,
                "trainable_params": sum(x.numel() for x in model.parameters() if x.requires_grad),
                **adapter_summary(out)}

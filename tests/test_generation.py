@@ -493,6 +493,36 @@ def test_safety_probe_warm_up_trains_the_pose_guider_lora_alone():
     assert len(trained.history) == 2  # the warm-up's steps are not the dual objective's
 
 
+def test_safety_probe_quiet_keeps_the_benign_pose_features_unchanged():
+    from safealign.generation.guard import GuardConfig, train_guard
+    from safealign.generation.lora import attach_lora, lora_config
+    from safealign.generation.safety_probe import SafetyProbe, adapter_delta, pose_guider_of, warm_up
+
+    fidelity, safety = half_lit_sets()
+
+    def warmed(quiet: float) -> tuple[float, float, list[dict]]:
+        base = tiny_model()
+        model = attach_lora(base, lora_config(base, 4, 4.0, ("to_q",), True), "g")
+        probe = SafetyProbe(pose_guider_of(model).config.out_channels)
+        result = warm_up(model, probe, fidelity.pose, safety.pose, 4, LoopConfig(40, 1e-2, 0), "g", quiet)
+        with torch.no_grad():
+            norms = [adapter_delta(model, s.pose[:2]).pow(2).mean().item() for s in (fidelity, safety)]
+        return norms[0], norms[1], result.history
+
+    loose_benign, loose_unsafe, loose = warmed(0.0)
+    quiet_benign, quiet_unsafe, quiet = warmed(1.0)
+    assert "quiet" not in loose[0] and "quiet" in quiet[0]
+    assert np.mean([h["probe"] for h in quiet[-5:]]) < 0.5 * np.mean([h["probe"] for h in quiet[:5]])
+    assert quiet_benign < 0.05 * loose_benign  # without the term the detector moves benign features too
+    assert quiet_benign < 0.05 * quiet_unsafe  # with it the change is on unsafe poses
+    with pytest.raises(ConfigError, match="train_guard.safety_probe_quiet"):
+        train_guard(tiny_model(), fidelity, safety, "g", GuardConfig(safety_probe_quiet=1.0), LossConfig(),
+                    LoopConfig(1, 1e-3, 0))
+    cfg = GuardConfig(batch_size=4, pose_guider_lora=True, safety_probe=1.0, safety_probe_quiet=1.0)
+    _, trained = train_guard(tiny_model(), fidelity, safety, "g", cfg, LossConfig(), LoopConfig(2, 1e-3, 0))
+    assert all(np.isfinite(h["quiet"]) and np.isfinite(h["loss"]) for h in trained.history)
+
+
 def test_pairing_by_reference_draws_benign_rows_of_the_same_subject():
     from safealign.generation.guard import draw_indices, reference_partners
 

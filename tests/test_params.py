@@ -93,6 +93,8 @@ def test_safety_cross_reference_without_cross_reference_rows_is_refused_by_name(
                                                     "received 8"),
     ({"safety_probe": 1.0, "safety_probe_warmup": 100}, "safety_probe_warmup: expected 0 while safety_probe_rows "
                                                         "is 0 (the rows of each warm-up step), received 100"),
+    ({"safety_probe": 0.0, "safety_probe_quiet": 2.0}, "safety_probe_quiet: expected 0 while safety_probe is 0, "
+                                                       "received 2.0"),
 ])
 def test_safety_probe_settings_are_checked_by_name(tmp_path, change, expected):
     path = _write(tmp_path, lambda r: r["train_guard"].update(change))

@@ -81,7 +81,7 @@ from safealign.generation.diffusion import (LossConfig, noised_batch, predict, r
                                             weighted_error)
 from safealign.generation.lora import attach_lora, lora_config
 from safealign.generation.model import PoseGuidedGenerator
-from safealign.generation.safety_probe import SafetyProbe, pose_guider_of, probe_loss, probe_rows, warm_up
+from safealign.generation.safety_probe import SafetyProbe, pose_guider_of, probe_losses, probe_rows, warm_up
 from safealign.generation.sampling import generate
 from safealign.generation import training
 from safealign.generation.training import LoopConfig, LoopResult
@@ -107,6 +107,7 @@ class GuardConfig:
     safety_probe: float = 0.0
     safety_probe_rows: int = 0
     safety_probe_warmup: int = 0
+    safety_probe_quiet: float = 0.0
 
 
 def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, name: str, guard: GuardConfig,
@@ -145,6 +146,9 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
                           f"safety_probe_rows > 0 (the rows of each warm-up step), received "
                           f"{guard.safety_probe_warmup} with safety_probe {guard.safety_probe} and "
                           f"safety_probe_rows {guard.safety_probe_rows}")
+    if guard.safety_probe_quiet and not guard.safety_probe:
+        raise ConfigError(f"train_guard.safety_probe_quiet: expected 0 while safety_probe is 0 (it weights a term "
+                          f"of the probe's loss), received {guard.safety_probe_quiet}")
     redirect = guard.safety_input == "truth"
     if redirect and safety.source is None:
         raise ValueError("train_guard.safety_input truth: the safety set has no source frames (rebuild guard_data)")
@@ -163,7 +167,7 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     probe = SafetyProbe(pose_guider_of(model).config.out_channels).to(model.device) if guard.safety_probe else None
     if guard.safety_probe_warmup:
         warm = warm_up(model, probe, fidelity.pose, safety.pose, guard.safety_probe_rows,
-                       replace(loop, steps=guard.safety_probe_warmup), name)
+                       replace(loop, steps=guard.safety_probe_warmup), name, guard.safety_probe_quiet)
         tqdm.write(f"train_guard[{name}]: probe warm-up, {guard.safety_probe_warmup} steps, final BCE "
                    f"{training.smoothed(warm.history, 'probe'):.4f}")
 
@@ -191,8 +195,9 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
         if probe is not None:
             # drawn after every other draw of the step, so the rest of the batch is the same with the probe off
             pose, labels = probe_rows(rng, batch, half, fidelity, safety, guard.safety_probe_rows)
-            out["probe"] = probe_loss(model, probe, pose, labels)
-            out["loss"] = out["loss"] + guard.safety_probe * out["probe"]
+            terms = probe_losses(model, probe, pose, labels, guard.safety_probe_quiet)
+            out["loss"] = out["loss"] + guard.safety_probe * terms.pop("loss")
+            out.update(terms)
         return out
 
     params = list(model.parameters()) + (list(probe.parameters()) if probe is not None else [])

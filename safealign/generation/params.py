@@ -69,6 +69,7 @@ class TrainGuardParams(Section):
     safety_probe: float = Field(default=0.0, ge=0)
     safety_probe_rows: int = Field(default=0, ge=0)
     safety_probe_warmup: int = Field(default=0, ge=0)
+    safety_probe_quiet: float = Field(default=0.0, ge=0)
     degrade: Literal["mosaic", "blur", "gray", "noise"]
     degrade_strength: float | None = Field(default=None, ge=0)
     frames_per_clip: int = Field(ge=1)
@@ -111,6 +112,9 @@ class TrainGuardParams(Section):
         if self.safety_probe_warmup and not self.safety_probe_rows:
             raise ValueError(f"safety_probe_warmup: expected 0 while safety_probe_rows is 0 (the rows of each "
                              f"warm-up step), received {self.safety_probe_warmup}")
+        if self.safety_probe_quiet and not self.safety_probe:
+            raise ValueError(f"safety_probe_quiet: expected 0 while safety_probe is 0, received "
+                             f"{self.safety_probe_quiet}")
         return self
 
 
@@ -176,4 +180,4 @@ def guard_config(p: TrainGuardParams):
     return GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
                        p.preserve, p.safety_t_min, p.pair_by_reference, p.cross_reference, p.safety_input,
                        p.pair_noise, p.cross_reference_safety, p.safety_probe, p.safety_probe_rows,
-                       p.safety_probe_warmup)
+                       p.safety_probe_warmup, p.safety_probe_quiet)

@@ -6,6 +6,11 @@ decides with the PoseGuider's LoRA instead, and ``train_guard.safety_probe`` rea
 LoRA's change to the pose features. This module trains exactly that, alone (``safety_probe.warm_up`` on a copy
 of the base generator, with ``train_guard``'s LoRA shape and learning rate), and wraps it as a classifier, so the
 same split, threshold rule and test clips measure whether the adapter can detect what the classifier detects.
+
+Measured (600 subjects, discriminatory, 64 px, batch 64, test clips): after 4000 steps the adapter catches kneeling
+1.00 / 1.00 and 0.37 of the salutes (false positives benign 6.3 %, near-miss 3.4 % of frames), the classifier 1.00 /
+1.00 and 0.35 (4.5 %, 6.8 %). The classifier needs 24000 steps for 0.94: at equal steps the adapter detects as
+much, so its reach is not what limits the guard (issue 5).
 """
 
 from __future__ import annotations
