@@ -39,16 +39,19 @@ FIGURE = Path("reports/figures/categories_grid.png")
 
 
 def _parquet(df: pd.DataFrame, path: Path) -> None:
+    from safealign.poses.manifest import canonical
+
     with atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=False)
+        canonical(df).to_parquet(tmp, index=False)
 
 
-def _save_poses(df: pd.DataFrame, poses: dict, tmp_dir: Path) -> pd.DataFrame:
-    """Write pose-only clip files (uncompressed: small, and thousands of them) and fill in ``path``."""
+def _save_poses(df: pd.DataFrame, poses: dict, active: dict, tmp_dir: Path) -> pd.DataFrame:
+    """Write pose-only clip files (uncompressed: small, and thousands of them) with their active-frame labels,
+    and fill in ``path``."""
     df = df.copy()
     df["path"] = [(OUT_DIR / "clips" / f"{cid}.npz").as_posix() for cid in df["clip_id"]]
     for cid in df["clip_id"]:
-        np.savez(tmp_dir / "clips" / f"{cid}.npz", pose=poses[cid])
+        np.savez(tmp_dir / "clips" / f"{cid}.npz", pose=poses[cid], active=active[cid])
     return df
 
 
@@ -76,7 +79,9 @@ def _run(ctx: StageContext) -> dict:
     merged = pd.concat([s.reindex(columns=cu.MANIFEST_COLUMNS) for s in sources], ignore_index=True)
     ctx.tracker.log_inputs([root / SYNTHETIC] + ([root / EXTRACTED] if len(sources) > 1 else []))
     poses = cu.load_poses(merged, root)
+    active = cu.load_active(merged, root, poses)
     poses.update({c.clip_id: c.pose for c in flagged})
+    active.update({c.clip_id: np.ones(len(c.pose), bool) for c in flagged})  # flagged: unsafe throughout
     flagged_paths = {c.clip_id: (OUT_DIR / "clips" / f"{c.clip_id}.npz").as_posix() for c in flagged}
     merged = pd.concat([merged, cu.flagged_rows(flagged, flagged_paths, cfg.visibility_threshold)],
                        ignore_index=True)
@@ -92,17 +97,19 @@ def _run(ctx: StageContext) -> dict:
                               cfg.robustness_combos, rng, cfg.visibility_threshold)
     poses.update(augmented.poses)
     poses.update(robust.poses)
+    active.update(cu.derived_active(augmented, active))
+    active.update(cu.derived_active(robust, active))
 
     out_dir = root / OUT_DIR
     with atomic_dir(out_dir) as tmp:
         (tmp / "clips").mkdir()
         for c in flagged:  # pose-only: a seeded synthetic character gives the guard its (degraded) target
             truth = synthetic_ground_truth(c.pose, c.clip_id, ctx.params.guard.resolution, seed)
-            np.savez(tmp / "clips" / f"{c.clip_id}.npz", pose=c.pose, **truth)
-        manifest = pd.concat([split, _save_poses(augmented.rows, poses, tmp)], ignore_index=True)
+            np.savez(tmp / "clips" / f"{c.clip_id}.npz", pose=c.pose, active=active[c.clip_id], **truth)
+        manifest = pd.concat([split, _save_poses(augmented.rows, poses, active, tmp)], ignore_index=True)
         manifest["counterpart"] = manifest["clip_id"].map(counterpart).fillna(
             manifest["parent_clip_id"].map(counterpart)).fillna("")
-        robustness = _save_poses(robust.rows, poses, tmp)
+        robustness = _save_poses(robust.rows, poses, active, tmp)
         coords = (cfg.coordinate_range[0], cfg.coordinate_range[1])
         vis, gx_dir = cfg.visibility_threshold, root / GX_DIR
         gx = {

@@ -4,9 +4,10 @@ Command: ``python -m stages.synthesize_motions [--params params.yaml]``
 Reads:   params ``project.seed``, ``guard.categories``, ``guard.resolution`` and ``synthesize_motions``
          (subjects, clips_per_subject, frames, fps, speed/camera/body/style variation).
 Writes:  data/interim/motions/clips/<clip_id>.npz  (pose float32 [T,33,4], frames uint8 [T,H,W,3],
-                                                    reference uint8 [H,W,3])
-         data/interim/motions/manifest.parquet     (one row per clip, pose_contract.md columns + counterpart;
-                                                    split is empty until curate_poses)
+                                                    reference uint8 [H,W,3], active bool [T]: the frames
+                                                    that show the action itself, not its lead-in)
+         data/interim/motions/manifest.parquet     (one row per clip, pose_contract.md columns + counterpart
+                                                    + yaw (camera, degrees); split is empty until curate_poses)
          metrics/synthesize_motions.json           (clips per category/label, frames, seconds)
 Every subject performs every benign, near-miss and unsafe action (of guard.categories) clips_per_subject times.
 """
@@ -44,13 +45,14 @@ def _run(ctx: StageContext) -> dict:
                          mininterval=2.0):
             rel = OUT_DIR / "clips" / f"{clip.clip_id}.npz"
             np.savez_compressed(tmp / "clips" / rel.name, pose=clip.pose, frames=clip.frames,
-                                reference=clip.reference)
+                                reference=clip.reference, active=clip.active)
             rows.append({
                 "clip_id": clip.clip_id, "source": "synthetic", "subject": clip.subject.subject_id,
                 "category": clip.action.category, "label": clip.action.label, "action": clip.action.name,
                 "path": rel.as_posix(), "parent_clip_id": "", "augmentation": "", "split": "",
                 "fps": float(cfg.fps), "width": res, "height": res, "n_frames": len(clip.pose),
                 "visible_fraction": visible_fraction(clip.pose, VISIBLE), "counterpart": clip.action.counterpart,
+                "yaw": round(clip.yaw, 3),
             })
         manifest = pd.DataFrame(rows, columns=[*MANIFEST_COLUMNS, "counterpart"])
         with atomic_path(tmp / "manifest.parquet") as mp:

@@ -21,13 +21,14 @@ _TEMPORAL_IDENTITY = {"speed": 1.0, "offset": 0.0, "drop": 0.0}
 
 
 def augment_batch(stack: np.ndarray, cfg: AugmentParams, rng: np.random.Generator, aspect: float = 1.0,
-                  layout: str = BODY) -> tuple[np.ndarray, list[str]]:
+                  layout: str = BODY) -> tuple[np.ndarray, list[str], np.ndarray]:
     """One perturbed copy of every clip in ``stack`` [N, T, K, 4] (``layout``) and, per clip, what was applied.
 
     Each family is applied to a random subset of clips (probability ``cfg.p_family``; part dropout
     ``cfg.part_dropout_p``) at a strength drawn per clip, vectorised over the batch: speed, offset and drop
     are composed into one resampling, rotation, scale and translation into one similarity transform (spatial
     and temporal changes commute). Labels read e.g. 'rotate:-4.2+drop:0.1' ('none' when nothing was drawn).
+    The third value is the source time of every output frame [N, T] (``safealign.poses.perturb.follow_time``).
     """
     n, t = stack.shape[:2]
     y = stack.copy()
@@ -56,22 +57,23 @@ def augment_batch(stack: np.ndarray, cfg: AugmentParams, rng: np.random.Generato
     similarity_transform(y, spatial["rotate"], spatial["scale"], spatial["translate_x"], spatial["translate_y"],
                          aspect, inplace=True, layout=layout)
     labels = ["+".join(p for p in parts if p) or "none" for parts in zip(*columns)]
-    return y, labels
+    return y, labels, timing
 
 
 def augment_training(df: pd.DataFrame, poses: Poses, cfg: AugmentParams, rng: np.random.Generator,
                      threshold: float, layout: str = BODY) -> Derived:
     """``cfg.copies`` perturbed copies (``augment_batch``) of every unsafe TRAINING clip, batched by shape."""
     parents = df[(df["split"] == "train") & (df["label"] == "unsafe") & (df["source"] != "augmented")]
-    out_rows, out_poses = [], {}
+    out_rows, out_poses, out_times = [], {}, {}
     for (n_frames, width, height), batch in batches(parents):
         stack = np.stack([poses[c] for c in batch["clip_id"]])
         for copy in range(cfg.copies):
-            y, labels = augment_batch(stack, cfg, rng, aspect=width / height, layout=layout)
+            y, labels, timing = augment_batch(stack, cfg, rng, aspect=width / height, layout=layout)
             ids = [f"{c}__aug{copy}" for c in batch["clip_id"]]
             out_rows.append(derived_rows(batch, ids, "augmented", labels, "train", y, threshold))
             out_poses.update(zip(ids, y))
-    return collect(out_rows, out_poses)
+            out_times.update(zip(ids, timing))
+    return collect(out_rows, out_poses, out_times)
 
 
 def _augment_levels(cfg: AugmentParams, rng: np.random.Generator, n: int, parts: dict

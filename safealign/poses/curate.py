@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +39,7 @@ def extracted_rows(extracted: pd.DataFrame) -> pd.DataFrame:
     df["label"] = df["category"].map(label_of)
     df["action"] = "real:" + df["clip_id"]
     df["subject"] = "real:" + df["subject"].astype(str)
-    return df[MANIFEST_COLUMNS]
+    return df.reindex(columns=MANIFEST_COLUMNS)
 
 
 def flagged_rows(clips: list[FlaggedClip], paths: dict[str, str], threshold: float) -> pd.DataFrame:
@@ -48,7 +48,7 @@ def flagged_rows(clips: list[FlaggedClip], paths: dict[str, str], threshold: flo
         "clip_id": c.clip_id, "source": "flagged", "subject": c.subject, "category": c.category,
         "label": label_of(c.category), "action": c.action, "path": paths[c.clip_id], "parent_clip_id": "",
         "augmentation": "", "split": "", "fps": c.fps, "width": c.width, "height": c.height,
-        "n_frames": len(c.pose), "visible_fraction": visible_fraction(c.pose, threshold),
+        "n_frames": len(c.pose), "visible_fraction": visible_fraction(c.pose, threshold), "yaw": float("nan"),
     } for c in clips]
     return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
 
@@ -110,20 +110,22 @@ def split_by_subject(df: pd.DataFrame, val_fraction: float, test_fraction: float
 
 def generator_rows(manifest: pd.DataFrame) -> pd.DataFrame:
     """The rows the base generator trains and validates on: synthetic originals (no flagged, real or augmented)."""
+    from safealign.poses.manifest import canonical
+
     keep = (manifest["source"] == "synthetic") & (manifest["parent_clip_id"].astype(str) == "")
-    rows = manifest[keep].reset_index(drop=True)
-    # Text columns as plain Python strings: after a concat with flagged rows pandas may hold them as Arrow
-    # large_string, which changes the parquet bytes (and DVC's hash) although the content is the same.
-    text = [c for c in rows.columns if not pd.api.types.is_numeric_dtype(rows[c])]
-    return rows.astype({c: object for c in text})
+    # Canonical dtypes: after a concat with flagged rows pandas may hold other types (Arrow strings, object
+    # numbers), which change the parquet bytes (and DVC's hash) although the content is the same.
+    return canonical(manifest[keep])
 
 
 @dataclass
 class Derived:
-    """Perturbed copies: manifest rows (``path`` left for the writer) and their pose arrays."""
+    """Perturbed copies: manifest rows (``path`` left for the writer), their pose arrays and, per copy, the
+    source time of every frame in its parent (identity unless a temporal perturbation was applied)."""
 
     rows: pd.DataFrame
     poses: Poses
+    times: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def batches(df: pd.DataFrame):
@@ -145,11 +147,37 @@ def derived_rows(parents: pd.DataFrame, ids: list[str], source: str, labels: lis
     return rows.reset_index(drop=True)
 
 
-def collect(rows: list[pd.DataFrame], poses: Poses) -> Derived:
-    """One ``Derived`` from per-batch row frames and their poses."""
+def collect(rows: list[pd.DataFrame], poses: Poses, times: dict[str, np.ndarray] | None = None) -> Derived:
+    """One ``Derived`` from per-batch row frames, their poses and source times."""
     if not rows:
         return Derived(pd.DataFrame(columns=MANIFEST_COLUMNS), {})
-    return Derived(pd.concat(rows, ignore_index=True), poses)
+    return Derived(pd.concat(rows, ignore_index=True), poses, dict(times or {}))
+
+
+def load_active(manifest: pd.DataFrame, root: Path, poses: Poses) -> dict[str, np.ndarray]:
+    """Per clip, which frames show the action itself (``active`` in the clip file; every frame where a
+    source has no such labels, e.g. real or flagged clips)."""
+    out: dict[str, np.ndarray] = {}
+    for clip_id, rel in zip(manifest["clip_id"], manifest["path"]):
+        path = root / str(rel)
+        active = None
+        if str(rel) and path.is_file():
+            with np.load(path, allow_pickle=False) as data:
+                active = np.asarray(data["active"], bool) if "active" in data.files else None
+        out[clip_id] = active if active is not None else np.ones(len(poses[clip_id]), bool)
+    return out
+
+
+def derived_active(derived: Derived, active: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The active-frame labels of perturbed copies: their parent's labels read at each frame's source time."""
+    from safealign.poses.perturb import follow_time
+
+    out = {}
+    for clip_id, parent in zip(derived.rows["clip_id"], derived.rows["parent_clip_id"]):
+        labels = active[str(parent)]
+        src = derived.times.get(clip_id, np.arange(len(labels), dtype=np.float64))
+        out[clip_id] = follow_time(labels, src)
+    return out
 
 
 def split_counts(df: pd.DataFrame, categories: list[str]) -> pd.DataFrame:

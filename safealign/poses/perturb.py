@@ -65,6 +65,27 @@ def perturb(poses: np.ndarray, family: str, level: float | str | Sequence[float]
     return out[0] if single else out
 
 
+def perturb_timed(poses: np.ndarray, family: str, level: float | str | Sequence[float] | np.ndarray,
+                  rng: np.random.Generator, aspect: float = 1.0, layout: str = BODY
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """``perturb`` of a stack [N, T, K, 4] plus the source time of every output frame [N, T] (the identity for
+    spatial families), so per-frame labels can follow a temporal perturbation (``follow_time``)."""
+    n, t = poses.shape[:2]
+    if family in _GATHERING:
+        src = time_map(family, level, n, t, rng)
+        return resample(np.asarray(poses, dtype=np.float32), src), src
+    return perturb(poses, family, level, rng, aspect, layout), np.broadcast_to(
+        np.arange(t, dtype=np.float64), (n, t)).copy()
+
+
+def follow_time(labels: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """Per-frame labels [T] of a clip read at source times ``src`` [T] (nearest frame): what the frames of a
+    temporally perturbed copy show."""
+    labels = np.asarray(labels)
+    idx = np.clip(np.round(np.asarray(src)).astype(np.int64), 0, len(labels) - 1)
+    return labels[idx]
+
+
 def _centre(x: np.ndarray, lay: Layout) -> np.ndarray:
     """Pelvis centre of a body ([L_HIP, R_HIP]); the layout's centre points otherwise."""
     return x[:, :, list(lay.centre), :2].mean(axis=2, keepdims=True)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from safealign.poses.curate import Derived, Poses, batches, collect, derived_rows
 from safealign.layouts import BODY, get_layout
-from safealign.poses.perturb import level_label, perturb
+from safealign.poses.perturb import compose_time_maps, level_label, perturb_timed
 
 
 def robustness_parents(df: pd.DataFrame, benign_clips: int, seed: int) -> pd.DataFrame:
@@ -34,13 +34,15 @@ def build_robustness(parents: pd.DataFrame, poses: Poses, combos: int, rng: np.r
     for _ in range(combos):
         chosen = rng.choice(families, size=int(rng.integers(2, 4)), replace=False)
         plan.append(tuple(_pick_level(str(f), rng, grid) for f in chosen))
-    out_rows, out_poses = [], {}
+    out_rows, out_poses, out_times = [], {}, {}
     for (n_frames, width, height), batch in batches(parents):
         stack = np.stack([poses[c] for c in batch["clip_id"]])
         for k, steps in enumerate(plan):
             y = stack
+            src = np.broadcast_to(np.arange(n_frames, dtype=np.float64), (len(stack), n_frames))
             for family, level in steps:
-                y = perturb(y, family, level, rng, aspect=width / height, layout=layout)
+                y, step_src = perturb_timed(y, family, level, rng, aspect=width / height, layout=layout)
+                src = compose_time_maps(src, step_src)
             label = "+".join(level_label(f, lv) for f, lv in steps)
             if len(steps) == 1:
                 family, level = steps[0][0], _level_text(steps[0][1])
@@ -54,7 +56,8 @@ def build_robustness(parents: pd.DataFrame, poses: Poses, combos: int, rng: np.r
             rows["level_value"] = _level_value(level) if family != "combo" else np.nan
             out_rows.append(rows)
             out_poses.update(zip(ids, y))
-    return collect(out_rows, out_poses)
+            out_times.update(zip(ids, src))
+    return collect(out_rows, out_poses, out_times)
 
 
 def _pick_level(family: str, rng: np.random.Generator, grid: tuple) -> tuple[str, float | str]:

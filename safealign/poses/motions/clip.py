@@ -40,13 +40,20 @@ def pose_params(action: Action, table: np.ndarray, timing: Timing) -> np.ndarray
 def synthesize_pose(action: Action, body: Body, camera: Camera, timing: Timing, rng: np.random.Generator,
                     width: int, height: int, style_deg: float = 4.0) -> np.ndarray:
     """A clip of ``action``: float32 [T, 33, 4] in MediaPipe layout, every landmark inside the frame."""
+    return synthesize_clip(action, body, camera, timing, rng, width, height, style_deg)[0]
+
+
+def synthesize_clip(action: Action, body: Body, camera: Camera, timing: Timing, rng: np.random.Generator,
+                    width: int, height: int, style_deg: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+    """``synthesize_pose`` plus the per-frame active mask bool [T] (``Action.active_frames``): the frames
+    that show the action itself, e.g. the held salute, not the lead-in from standing."""
     params, u = pose_params(action, jittered_table(action, rng, style_deg), timing)
     params[:, KEY_SLICES["yaw"]] += action.spin * u[:, None]
     world = forward_kinematics(params, body)
     yaw = np.radians(params[:, KEY_SLICES["yaw"]][:, 0])
     root = params[:, KEY_SLICES["root"]] + action.travel * u[:, None] * np.stack([np.sin(yaw), np.cos(yaw)], -1)
     world = place_on_ground(world, params[:, KEY_SLICES["lift"]][:, 0], root)
-    return project(world, camera, width, height)
+    return project(world, camera, width, height), action.active_frames(u)
 
 
 def neutral_pose(body: Body, width: int, height: int) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from safealign.poses.motions.actions import actions_for
 from safealign.poses.motions.camera import random_camera
-from safealign.poses.motions.clip import Timing, neutral_pose, synthesize_pose
+from safealign.poses.motions.clip import Timing, neutral_pose, synthesize_clip
 from safealign.poses.motions.keyframes import Action
 from safealign.poses.motions.skeleton import Body, random_body
 from safealign.video.character import Appearance, random_appearance, render_character, render_reference
@@ -41,6 +41,8 @@ class SyntheticClip:
     pose: np.ndarray        # float32 [T, 33, 4]
     frames: np.ndarray      # uint8 [T, H, W, 3]
     reference: np.ndarray   # uint8 [H, W, 3]
+    active: np.ndarray      # bool [T]: frames that show the action itself (Action.active_frames)
+    yaw: float              # camera yaw in degrees (0 = frontal view)
 
 
 def make_subjects(n: int, seed: int, spread: float) -> list[Subject]:
@@ -65,11 +67,11 @@ def iter_clips(cfg: SynthesizeMotionsParams, categories: list[str], resolution: 
                 timing = Timing(cfg.frames, cfg.fps, float(rng.uniform(*cfg.speed_range)),
                                 float(rng.uniform(*action.start_phase)))
                 camera = random_camera(rng, cfg.yaw_max_deg, (cfg.fill_range[0], cfg.fill_range[1]))
-                pose = synthesize_pose(action, subject.body, camera, timing, rng, resolution, resolution,
-                                       cfg.style_jitter_deg)
+                pose, active = synthesize_clip(action, subject.body, camera, timing, rng, resolution,
+                                               resolution, cfg.style_jitter_deg)
                 frames = render_character(pose, subject.appearance, resolution, resolution)
                 yield SyntheticClip(f"{name}__{subject.subject_id}__{rep}", action, subject, pose, frames,
-                                    references[subject.subject_id])
+                                    references[subject.subject_id], active, camera.yaw)
 
 
 def count_clips(cfg: SynthesizeMotionsParams, categories: list[str]) -> int:

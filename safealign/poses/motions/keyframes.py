@@ -87,6 +87,24 @@ class Action:
         """Key phases as an array."""
         return np.array([p for p, _ in self.keys])
 
+    @property
+    def active_phase(self) -> tuple[float, float]:
+        """The part of the cycle where the action's defining posture or motion is on.
+
+        An action that starts from the neutral stance (first key empty) and moves into a posture is active from
+        its second key to its last (the lead-in from standing and the return are not the action); any other
+        action is active over the whole cycle (a rhythmic motion is the action at every phase).
+        """
+        if len(self.keys) >= 3 and not self.keys[0][1]:
+            return float(self.keys[1][0]), float(self.keys[-1][0])
+        return 0.0, 1.0
+
+    def active_frames(self, u: np.ndarray) -> np.ndarray:
+        """Boolean per frame at unwrapped cycle positions ``u`` [T]: inside ``active_phase``."""
+        start, stop = self.active_phase
+        frac = np.mod(np.asarray(u, dtype=np.float64), 1.0)
+        return (frac >= start - 1e-9) & (frac <= stop + 1e-9)
+
 
 def interpolate(phases: np.ndarray, table: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Cyclic, eased (cosine) interpolation of key vectors ``table`` [K, D] at cycle positions ``u`` [T]."""
