@@ -28,11 +28,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Build, write, print the counts; exit 1 when a criterion did not pass."""
     from pathlib import Path
 
     from safealign.atomic import write_json
     from safealign.bias.genderpair.build import write_genderpair
     from safealign.bias.genderpair.construct import build_checked
+    from safealign.errors import DataValidationError
 
     out = Path(args.out)
     gp, criteria = build_checked(
@@ -46,4 +48,8 @@ def run(args: argparse.Namespace) -> int:
         f"criteria {'all passed' if criteria['all_passed'] else 'NOT all passed'}; "
         f"{len(gp.changes)} change(s)"
     )
+    failed = [name for name, c in criteria.items() if isinstance(c, dict) and not c["passed"]]
+    if failed:
+        raise DataValidationError(f"criteria not passed: {', '.join(failed)} (details in "
+                                  f"{out / 'criteria.json'}); the prompts are written but do not meet them")
     return 0
