@@ -213,6 +213,19 @@ def test_a_missing_registry_is_reported_and_not_created(tmp_path: Path, referenc
     assert not (project / "mlflow.db").exists() and not (tmp_path / "mlruns").exists()
 
 
+# --- genderpair: a build that misses criteria says so ------------------------------------------------------------
+
+def test_genderpair_warns_about_the_criteria_it_misses(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from tests.test_genderpair import _row, _write_pairset
+
+    (tmp_path / "sets").mkdir()
+    _write_pairset(tmp_path / "sets", {1: [_row("man")]})  # two media pairs: no occupation or literature
+    assert cli(["genderpair", "--pair-sets", str(tmp_path / "sets"), "--out", str(tmp_path / "gp")]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: criteria not passed: inclusivity, diversity (details in {tmp_path / 'gp'}" in err
+    assert not json.loads((tmp_path / "gp" / "criteria.json").read_text())["all_passed"]
+
+
 # --- gates: non-finite metrics never pass; a broken metrics file fails its gate only ------------------------------
 
 RULES = [GateRule(metric="block_rate_min", op=">=", value=0.95)]

@@ -249,12 +249,6 @@ def _(tmp: Path, fx: dict) -> list[str]:
     return _genderpair(tmp, [_row("t" * 1_000_000)])
 
 
-@case("genderpair: criteria not all passed", 1,
-      r"criteria not passed: inclusivity, diversity \(details in \S+criteria.json\)")
-def _(tmp: Path, fx: dict) -> list[str]:
-    return _genderpair(tmp, [_row("man")])  # two media pairs only: no occupation or literature descriptors
-
-
 @case("genderpair: top-level object instead of a list", 1, r"group1_pairset.json: expected a JSON list of target "
       r"rows, received dict")
 def _(tmp: Path, fx: dict) -> list[str]:
