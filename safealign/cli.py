@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from safealign.errors import SafealignError
+from safealign.errors import report_error
 from safealign.offline import go_offline
 
 # Modules that add subcommands. Each branch appends its own module here.
@@ -41,9 +41,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except SafealignError as exc:
-        print(f"safealign {args.command}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except Exception as exc:
+        return report_error(exc, f"safealign {args.command}")
 
 
 if __name__ == "__main__":

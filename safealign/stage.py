@@ -5,20 +5,20 @@ A stage module is::
     def main(argv: list[str] | None = None) -> int:
         return run_stage("name", argv, _run)          # _run(ctx) -> metrics dict or None
 
-Errors a user can act on (``SafealignError``) become one line on stderr and the error's exit code
-(2 for invalid params); anything else is a bug and keeps its traceback.
+Errors a user can act on (``SafealignError``, or a library exception ``safealign.errors.user_error`` maps
+to one) become one short line on stderr and the error's exit code (2 for invalid params); anything else is
+a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from safealign.errors import SafealignError
+from safealign.errors import report_error
 from safealign.offline import go_offline
 
 
@@ -68,7 +68,6 @@ def run_stage(name: str, argv: list[str] | None, body: Callable[[StageContext], 
             metrics = body(ctx) or {}
             tracker.log_metrics(metrics)
             tracker.log_metrics({"stage_seconds": time.perf_counter() - started})
-    except SafealignError as exc:
-        print(f"{stage_name}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except Exception as exc:
+        return report_error(exc, stage_name)
     return 0

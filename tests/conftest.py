@@ -163,3 +163,42 @@ def tiny_pose_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         os.chdir(previous)
     return root
+
+
+# Animate (tiny untrained generator, a small reference image, a moving stick figure), shared by the
+# animate tests and the bad-input corpus.
+@pytest.fixture
+def tiny_generator(tmp_path: Path) -> Path:
+    """A tiny untrained PoseGuidedGenerator saved under tmp_path/gen."""
+    import torch
+
+    from safealign.generation.model import GeneratorConfig, PoseGuidedGenerator
+
+    torch.manual_seed(0)
+    model = PoseGuidedGenerator.build(GeneratorConfig(16, 2, (8, 16), 1, (False, True), (8, 8)))
+    torch.nn.init.normal_(model.pose_guider.conv_out.weight, std=0.05)
+    return model.save_pretrained(tmp_path / "gen")
+
+
+@pytest.fixture
+def reference(tmp_path: Path) -> Path:
+    """A 24x40 reference image with a red figure."""
+    import numpy as np
+
+    from safealign.video.io import save_png
+
+    img = np.zeros((40, 24, 3), np.uint8)
+    img[8:36, 6:18] = (200, 60, 40)
+    return save_png(tmp_path / "ref.png", img)
+
+
+def standing_poses(frames: int) -> Any:
+    """MediaPipe-33 poses float32 [frames, 33, 4]: a vertical stick figure whose arms move, normalised."""
+    import numpy as np
+
+    pose = np.zeros((frames, 33, 4), np.float32)
+    pose[..., 3] = 1.0
+    pose[..., 0], pose[..., 1] = 0.5, np.linspace(0.1, 0.9, 33)
+    pose[:, 11:23:2, 0] = 0.3 + 0.2 * np.linspace(0, 1, frames)[:, None]
+    pose[:, 12:23:2, 0] = 0.7
+    return pose

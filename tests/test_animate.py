@@ -6,39 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from safealign.cli import main as cli_main
-from tests.conftest import shared_path
-
-
-@pytest.fixture
-def tiny_generator(tmp_path) -> Path:
-    from safealign.generation.model import GeneratorConfig, PoseGuidedGenerator
-
-    torch.manual_seed(0)
-    model = PoseGuidedGenerator.build(GeneratorConfig(16, 2, (8, 16), 1, (False, True), (8, 8)))
-    torch.nn.init.normal_(model.pose_guider.conv_out.weight, std=0.05)
-    return model.save_pretrained(tmp_path / "gen")
-
-
-@pytest.fixture
-def reference(tmp_path) -> Path:
-    from safealign.video.io import save_png
-
-    img = np.zeros((40, 24, 3), np.uint8)
-    img[8:36, 6:18] = (200, 60, 40)
-    return save_png(tmp_path / "ref.png", img)
-
-
-def standing_poses(frames: int) -> np.ndarray:
-    """MediaPipe-33 poses: a vertical stick figure whose arms move, normalised coordinates."""
-    pose = np.zeros((frames, 33, 4), np.float32)
-    pose[..., 3] = 1.0
-    pose[..., 0], pose[..., 1] = 0.5, np.linspace(0.1, 0.9, 33)
-    pose[:, 11:23:2, 0] = 0.3 + 0.2 * np.linspace(0, 1, frames)[:, None]
-    pose[:, 12:23:2, 0] = 0.7
-    return pose
+from tests.conftest import shared_path, standing_poses
 
 
 def _animate(tmp_path, generator, reference, poses, *extra) -> Path:

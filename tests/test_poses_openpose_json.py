@@ -53,7 +53,7 @@ def test_bad_files_name_the_file_and_the_problem(tmp_path: Path) -> None:
         read_openpose_json(tmp_path, 10, 10)
     bad = tmp_path / "a_keypoints.json"
     bad.write_text("{not json")
-    with pytest.raises(InputError, match="a_keypoints.json: not readable"):
+    with pytest.raises(InputError, match="a_keypoints.json: not valid JSON \\(line 1"):
         read_openpose_json(bad, 10, 10)
     bad.write_text(json.dumps({"people": [{"pose_keypoints_2d": [1, 2, 3]}]}))
     with pytest.raises(InputError, match="54 numbers"):

@@ -11,11 +11,13 @@ or ``models:/name@alias``; ``--adapter`` adds a peft adapter on top.
 from __future__ import annotations
 
 import argparse
+import math
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from safealign.errors import InputError
+from safealign.errors import InputError, shorten, user_input
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -44,27 +46,28 @@ def load_pose_maps(source: str | Path, resolution: int, max_frames: int | None,
     from safealign.generation.data import render_pose_maps, resize_square
     from safealign.video.io import VIDEO_SUFFIXES, read_video
 
+    from safealign.poses.pose_file import drawable_pose_warnings, load_pose_npz
+
     source = Path(source)
+    where = f"--poses {source}"
     if not source.exists():
-        raise InputError(f"--poses {source}: no such file or directory")
+        raise InputError(f"{where}: no such file or directory")
     if source.is_dir() or source.suffix.lower() == ".json":
         from safealign.poses.openpose_json import read_openpose_json
 
         poses, fps = read_openpose_json(source, *canvas), None
     elif source.suffix.lower() == ".npz":
-        with np.load(source, allow_pickle=False) as clip:
-            if "pose" not in clip.files:
-                raise InputError(f"--poses {source}: .npz without a 'pose' array [T, 33, 4]")
-            poses, fps = np.asarray(clip["pose"], np.float32), None
+        poses, fps = load_pose_npz(source, where)["pose"], None
     elif source.suffix.lower() in VIDEO_SUFFIXES:
         frames, fps = read_video(source, max_frames=max_frames)
         return resize_square(frames, resolution), fps
     else:
-        raise InputError(f"--poses {source}: expected an OpenPose JSON directory, a .npz pose file "
-                         "or a video")
+        raise InputError(f"{where}: expected an OpenPose JSON directory, a .npz pose file or a video")
     poses = poses[:max_frames] if max_frames else poses
     if len(poses) == 0:
-        raise InputError(f"--poses {source}: no frames")
+        raise InputError(f"{where}: no frames")
+    for warning in drawable_pose_warnings(poses, where):
+        print(f"warning: {warning}", file=sys.stderr)
     return render_pose_maps(poses, resolution), fps
 
 
@@ -75,13 +78,17 @@ def run(args: argparse.Namespace) -> int:
     from safealign.video.grid import image_grid
     from safealign.video.io import read_image, save_png, write_video
 
-    if args.frames is not None and args.frames < 1:
-        raise InputError("--frames must be >= 1")
+    for option, value in (("--frames", args.frames), ("--steps", args.steps)):
+        if value is not None and value < 1:
+            raise InputError(f"{option} must be >= 1, received {value}")
+    if args.fps is not None and not (math.isfinite(args.fps) and args.fps > 0):
+        raise InputError(f"--fps must be a positive number, received {args.fps}")
     reference = read_image(args.reference)
     canvas = _canvas(args.pose_canvas, reference)
     if any(str(m).startswith("models:/") for m in (args.model, args.adapter)):
         _use_project_registry(Path(args.params))
-    model = load_generator(args.model, args.adapter, args.device)
+    with user_input(f"--model {args.model}" + (f" --adapter {args.adapter}" if args.adapter else "")):
+        model = load_generator(args.model, args.adapter, args.device)
     if args.faces:
         from safealign.faces.drive import face_condition_maps
 
@@ -106,7 +113,9 @@ def _canvas(text: str | None, reference: np.ndarray) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise InputError(f"--pose-canvas {text!r}: expected WxH, e.g. 512x768") from None
+        w = h = 0
+    if w < 1 or h < 1:
+        raise InputError(f"--pose-canvas {shorten(text)}: expected WxH of positive pixels, e.g. 512x768")
     return w, h
 
 

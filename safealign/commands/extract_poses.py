@@ -22,21 +22,33 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Extract, write the outputs, print one line per clip and per quarantined file."""
+    """Extract, write the outputs, print one line per clip and per quarantined file.
+
+    ``--out`` is built aside and swapped in whole (as the stage does); when no input gives a clip it is
+    left as it was and the command exits 1.
+    """
     from pathlib import Path
 
-    from safealign.errors import ConfigError
-    from safealign.poses.extract import ExtractOptions, extract_batch, find_media
+    from safealign.atomic import atomic_dir, check_writable_dir
+    from safealign.errors import ConfigError, InputError
+    from safealign.poses.extract import ExtractedClip, ExtractOptions, extract_batch, find_media
     from safealign.poses.extraction_outputs import write_extraction
 
     if args.workers < 1 or (args.max_frames is not None and args.max_frames < 1) or args.max_pixels < 1:
         raise ConfigError("--workers, --max-frames and --max-pixels must be positive integers")
+    out = Path(args.out)
+    check_writable_dir(out, "--out")  # before the extraction, not after it
     files, missing = find_media(args.inputs)
     options = ExtractOptions(face=args.face, max_frames=args.max_frames, max_pixels=args.max_pixels)
     results = extract_batch(files, options, workers=args.workers, dask_address=args.dask_address)
-    out = Path(args.out)
-    summary = write_extraction(out, files, results, missing, category=args.category,
-                               openpose_json=args.openpose_json)
+    if not any(isinstance(r, ExtractedClip) for r in results):
+        refused = [*results, *missing]
+        for q in refused:
+            print(f"quarantined {q.file}: {q.reason}")
+        raise InputError(f"no usable clip: all {len(refused)} input(s) quarantined; --out {out} left unchanged")
+    with atomic_dir(out) as tmp:
+        summary = write_extraction(tmp, files, results, missing, final_dir=out, category=args.category,
+                                   openpose_json=args.openpose_json)
     for row in summary.manifest.itertuples():
         print(f"{row.clip_id}: {row.n_frames} frames, person in {row.detection_rate:.1%}, "
               f"visible landmarks {row.visible_fraction:.1%} -> {row.path}")

@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Validate every input, then copy each into data/flagged/<category>/ (see the module docstring)."""
+    import sys
     from pathlib import Path
 
     from safealign.errors import InputError
@@ -42,6 +44,12 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"unknown category {category!r}; known: {', '.join(known)} "
                          "(add --new-category to register it)")
     checked = check_inputs(args.inputs)  # refuse bad input before params.yaml is touched
+    for item in checked:
+        if item.refused:
+            more = len(item.refused) - 10
+            shown = ", ".join(item.refused[:10]) + (f" and {more} more" if more > 0 else "")
+            print(f"{item.path}: left out {len(item.refused)} entr{'y' if len(item.refused) == 1 else 'ies'} "
+                  f"a flagged pose folder may not hold: {shown}", file=sys.stderr)
     if category not in known and add_category(args.params, category):
         print(f"registered new category {category!r} in {args.params} guard.categories")
     who = args.who or _user()

@@ -12,16 +12,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """One line per gate; exit 1 when a metrics file could not be read (every gate is still checked)."""
     from pathlib import Path
 
     import mlflow
 
     from safealign.config import load_params
-    from safealign.tracking.registry import run_gates
+    from safealign.tracking.registry import gate_line, gate_results
     from safealign.tracking.runs import default_tracking_uri
 
     params = load_params(args.params)
     mlflow.set_tracking_uri(default_tracking_uri(params.tracking.tracking_uri, Path.cwd()))
-    for line in run_gates(params.gates, Path.cwd()):
-        print(line)
-    return 0
+    results = gate_results(params.gates, Path.cwd())
+    for gate, result in results:
+        print(gate_line(gate, result))
+    return 1 if any(result is not None and result.unreadable for _, result in results) else 0

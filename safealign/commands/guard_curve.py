@@ -141,19 +141,14 @@ def run(args: argparse.Namespace) -> int:
 
 def parse_overrides(items: list[str]) -> dict:
     """``["train_guard.lam=2"]`` -> ``{"train_guard.lam": 2}``; values read as YAML (2, 0.5, true, [a])."""
-    import yaml
-
-    from safealign.errors import ConfigError
+    from safealign.config.yaml_load import load_yaml
+    from safealign.errors import ConfigError, shorten
 
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE with a dotted params key, "
+            raise ConfigError(f"--set {shorten(item)}: expected KEY=VALUE with a dotted params key, "
                               "e.g. train_guard.lam=2")
-        try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            problem = str(exc).splitlines()[0]
-            raise ConfigError(f"--set {key}: value {value!r} is not YAML ({problem})") from None
+        out[key.strip()] = load_yaml(value, f"--set {key}")
     return out

@@ -8,10 +8,10 @@ import typing
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
-from safealign.errors import ConfigError
+from safealign.config.yaml_load import load_yaml
+from safealign.errors import ConfigError, shorten, user_input
 
 
 def load_raw(path: str | Path = "params.yaml") -> dict[str, Any]:
@@ -19,10 +19,8 @@ def load_raw(path: str | Path = "params.yaml") -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: params file not found")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+    with user_input(path):
+        data = load_yaml(path.read_text(encoding="utf-8"), str(path))
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, received {type(data).__name__}")
     return data
@@ -78,8 +76,7 @@ def format_validation_error(exc: ValidationError, model: type[BaseModel], source
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shorten(value)
 
 
 def _field_annotation(model: type[BaseModel], loc: tuple) -> Any:

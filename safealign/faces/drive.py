@@ -20,6 +20,7 @@ def face_condition_maps(source: str | Path, resolution: int, max_frames: int | N
     from safealign.faces.layout import N_POINTS
     from safealign.generation.data import render_pose_maps
     from safealign.layouts import FACE
+    from safealign.poses.pose_file import load_pose_npz
     from safealign.video.io import media_kind
 
     source = Path(source)
@@ -27,10 +28,7 @@ def face_condition_maps(source: str | Path, resolution: int, max_frames: int | N
         raise InputError(f"--faces {source}: no such file")
     fps: float | None = None
     if source.suffix.lower() == ".npz":
-        with np.load(source, allow_pickle=False) as clip:
-            if "pose" not in clip.files or clip["pose"].ndim != 3 or clip["pose"].shape[1:] != (N_POINTS, 4):
-                raise InputError(f"--faces {source}: .npz without a face140 'pose' array [T, {N_POINTS}, 4]")
-            pose = np.asarray(clip["pose"], np.float32)
+        pose = load_pose_npz(source, f"--faces {source}", landmarks=N_POINTS)["pose"]
     elif media_kind(source) in ("video", "image"):
         clip = extract_face_file(source, max_frames, 0.5, min_detected)
         pose, fps = clip.pose, (clip.fps or None)

@@ -11,7 +11,7 @@ import io
 import re
 from pathlib import Path
 
-from safealign.errors import ConfigError, InputError
+from safealign.errors import ConfigError, InputError, shorten
 
 # Labels of the pose manifest that are not unsafe categories (pose_contract.md).
 RESERVED = frozenset({"benign", "near_miss", "unsafe"})
@@ -21,7 +21,7 @@ NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 def check_category_name(name: str) -> str:
     """A category name is used as a directory, a DVC foreach item and an MLflow tag: keep it simple."""
     if not NAME_PATTERN.match(name):
-        raise InputError(f"category {name!r}: use lower-case letters, digits and '_' (start with a letter, "
+        raise InputError(f"category {shorten(name)}: use lower-case letters, digits and '_' (start with a letter, "
                          "at most 40 characters)")
     if name in RESERVED:
         raise InputError(f"category {name!r} is a reserved manifest label ({', '.join(sorted(RESERVED))})")

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from safealign.atomic import normal_permissions
 from safealign.errors import InputError
-from safealign.hashing import path_sha256
+from safealign.hashing import file_sha256, path_sha256, tree_sha256
 from safealign.ops.changes import FLAGGED_DIR
 from safealign.ops.inputs import CheckedInput, check_input
 
@@ -51,8 +52,9 @@ def check_inputs(sources: list[str | Path]) -> list[CheckedInput]:
             checked.append(check_input(source))
         except InputError as exc:
             problems.append(str(exc))
-    if problems:
-        raise InputError(f"refused {len(problems)} of {len(sources)} input(s), nothing was flagged:\n  "
+    if problems:  # one line per refused input
+        sep = " " if len(problems) == 1 else "\n  "
+        raise InputError(f"refused {len(problems)} of {len(sources)} input(s), nothing was flagged:{sep}"
                          + "\n  ".join(problems))
     return checked
 
@@ -68,7 +70,7 @@ def flag_inputs(root: str | Path, category: str, sources: list[str | Path], who:
     known = _known_hashes(category_dir)
     results = []
     for item in checked:
-        digest = path_sha256(item.path)
+        digest = input_sha256(item)
         if digest in known:
             results.append(Flagged(item.path, known[digest], digest, item.kind, duplicate=True))
             continue
@@ -78,11 +80,17 @@ def flag_inputs(root: str | Path, category: str, sources: list[str | Path], who:
     return results
 
 
+def input_sha256(item: CheckedInput) -> str:
+    """sha256 of what flagging copies: the file, or a directory's ``members`` only (never through a link)."""
+    return tree_sha256(item.path, item.members) if item.path.is_dir() else file_sha256(item.path)
+
+
 def provenance_record(item: CheckedInput, digest: str, category: str, who: str, now: datetime) -> dict:
-    """The provenance written next to a flagged payload."""
+    """The provenance written next to a flagged payload (with the directory entries left out, if any)."""
     return {"category": category, "who": who, "flagged_at_utc": now.astimezone(timezone.utc).isoformat(),
             "source_path": str(item.path.resolve()), "sha256": digest, "kind": item.kind,
-            "summary": item.summary, "payload": item.path.name, "tool": "safealign flag-pose"}
+            "summary": item.summary, "payload": item.name, "refused": list(item.refused),
+            "tool": "safealign flag-pose"}
 
 
 def _known_hashes(category_dir: Path) -> dict[str, Path]:
@@ -96,7 +104,7 @@ def _known_hashes(category_dir: Path) -> dict[str, Path]:
 
 
 def _entry_name(category_dir: Path, item: CheckedInput, digest: str, now: datetime) -> str:
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", item.path.stem if item.path.is_file() else item.path.name)[:40].strip("_")
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", Path(item.name).stem if item.path.is_file() else item.name)[:40].strip("_")
     base = f"{now.astimezone(timezone.utc):%Y%m%dT%H%M%SZ}-{stem or 'input'}-{digest[:8]}"
     name, n = base, 1
     while (category_dir / name).exists():
@@ -111,15 +119,18 @@ def _commit_entry(root: Path, category_dir: Path, item: CheckedInput, digest: st
     staging_parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".flag-", dir=staging_parent))
     try:
-        payload = staging / item.path.name
+        payload = staging / item.name
         if item.path.is_dir():
-            shutil.copytree(item.path, payload)
+            payload.mkdir()
+            for name in item.members:  # regular files checked by check_input: links are not among them
+                shutil.copy2(item.path / name, payload / name, follow_symlinks=False)
         else:
-            shutil.copy2(item.path, payload)
+            shutil.copy2(item.path, payload, follow_symlinks=False)
         if path_sha256(payload) != digest:
             raise InputError(f"{item.path}: changed while it was being copied; flag it again")
         record = provenance_record(item, digest, category, who, now)
         (staging / PROVENANCE_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        normal_permissions(staging)  # mkdtemp made it 0700; an entry is shared project data
         category_dir.mkdir(parents=True, exist_ok=True)
         entry = category_dir / _entry_name(category_dir, item, digest, now)
         os.rename(staging, entry)  # atomic; fails rather than replace if the name was taken meanwhile

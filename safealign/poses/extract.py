@@ -18,12 +18,13 @@ from typing import Iterable
 
 import numpy as np
 
-from safealign.errors import InputError
+from safealign.errors import InputError, SafealignError, format_error, user_input
 from safealign.poses.manifest import visible_fraction
 from safealign.poses.parallel import parallel_map, prefetched
 from safealign.poses.quarantine import QuarantineEntry
 from safealign.poses.topology import FACE_N_REFINED, N_MP33
-from safealign.video.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_video, media_kind, probe_video, read_image
+from safealign.video.io import (IMAGE_SUFFIXES, MAX_PIXELS, VIDEO_SUFFIXES, iter_video, media_kind, probe_video,
+                                read_image)
 
 VISIBLE = 0.5   # a landmark counts as visible from this MediaPipe visibility on (for visible_fraction)
 
@@ -34,7 +35,7 @@ class ExtractOptions:
 
     face: bool = False                   # also run the face mesh (478 refined landmarks per frame)
     max_frames: int | None = None        # keep only the first frames of each video (None = all)
-    max_pixels: int = 40_000_000         # refuse larger images / video frames (decompression bombs)
+    max_pixels: int = MAX_PIXELS         # refuse larger images / video frames (decompression bombs)
     min_detection_confidence: float = 0.5
     min_tracking_confidence: float = 0.5
 
@@ -159,13 +160,12 @@ def extract_file(path: str | Path, options: ExtractOptions) -> ExtractedClip:
 
 def extract_job(job: tuple[str, ExtractOptions]) -> ExtractedClip | QuarantineEntry:
     """Worker entry point (top level, picklable): a clip, or the quarantine entry saying why not."""
-    import cv2
-
     path, options = job
     try:
-        return extract_file(path, options)
-    except (InputError, OSError, cv2.error) as exc:
-        reason = str(exc).removeprefix(f"{path}: ")
+        with user_input(path):
+            return extract_file(path, options)
+    except SafealignError as exc:
+        reason = format_error(exc).removeprefix(f"{path}: ")
         return QuarantineEntry(file=path, reason=reason)
 
 

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import yaml
 
-from safealign.errors import InputError
+from safealign.config.yaml_load import load_yaml
+from safealign.errors import InputError, user_input
 from safealign.poses import topology as tp
 from safealign.poses.openpose_json import read_openpose_json
+from safealign.poses.pose_file import load_pose_npz
 from safealign.ops.flagging import PROVENANCE_FILE
 from safealign.poses.quarantine import QuarantineEntry
 from safealign.video.io import media_kind
@@ -55,10 +56,8 @@ def _meta(path: Path) -> dict:
     meta_file = path / META_FILE
     if not meta_file.is_file():
         return {}
-    try:
-        meta = yaml.safe_load(meta_file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"{meta_file}: not readable YAML ({exc})") from exc
+    with user_input(meta_file):
+        meta = load_yaml(meta_file.read_text(encoding="utf-8"), str(meta_file), InputError)
     if not isinstance(meta, dict):
         raise InputError(f"{meta_file}: expected an object with width, height, fps, subject")
     return meta
@@ -83,14 +82,10 @@ def read_flagged_clip(entry: Path, category: str, canvas: tuple[int, int]) -> Fl
         width, height = int(meta.get("width", canvas[0])), int(meta.get("height", canvas[1]))
         pose = read_openpose_json(path, width, height)
     elif path.suffix == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                if "pose" not in data:
-                    raise InputError(f"{path}: no 'pose' array (expected float32 [T, 33, 4])")
-                pose = np.asarray(data["pose"], dtype=np.float32)
-                meta = {k: data[k].item() for k in ("fps", "width", "height", "subject") if k in data}
-        except (OSError, ValueError, EOFError) as exc:
-            raise InputError(f"{path}: not a readable .npz pose file ({exc})") from exc
+        data = load_pose_npz(path)
+        pose = data["pose"]
+        with user_input(path):
+            meta = {k: data[k].item() for k in ("fps", "width", "height", "subject") if k in data}
         width, height = int(meta.get("width", canvas[0])), int(meta.get("height", canvas[1]))
     elif media_kind(path) != "other":
         from safealign.poses.extract import ExtractOptions, extract_file   # MediaPipe only when needed

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from safealign.atomic import atomic_dir
-from safealign.errors import InputError
+from safealign.errors import InputError, shorten, user_input
 from safealign.poses.convert import mediapipe_to_openpose18, openpose18_to_mediapipe
 from safealign.poses.topology import N_OPENPOSE18, OPENPOSE_THRESHOLD
 
@@ -34,11 +34,18 @@ def keypoints_to_person(keypoints: np.ndarray, width: int, height: int) -> dict 
 
 def person_to_keypoints(person: dict, width: int, height: int, where: str = "") -> np.ndarray:
     """One ``people`` entry in pixels -> ``[18, 3]`` normalised OpenPose-18 (missing = NaN, confidence 0)."""
+    if not isinstance(person, dict):
+        raise InputError(f"{where}: each entry of 'people' must be an object with pose_keypoints_2d, "
+                         f"received {shorten(person)} ({type(person).__name__})")
     values = person.get("pose_keypoints_2d")
     if not isinstance(values, list) or len(values) != N_OPENPOSE18 * 3:
         got = len(values) if isinstance(values, list) else type(values).__name__
         raise InputError(f"{where}: pose_keypoints_2d must hold {N_OPENPOSE18 * 3} numbers (BODY-18), "
                          f"got {got}")
+    bad = next((v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))), None)
+    if bad is not None:
+        raise InputError(f"{where}: pose_keypoints_2d must hold numbers, received {shorten(bad)} "
+                         f"({type(bad).__name__})")
     kp = np.asarray(values, dtype=np.float64).reshape(N_OPENPOSE18, 3)
     out = kp / np.array([width, height, 1.0])
     out[kp[:, 2] <= 0] = [np.nan, np.nan, 0.0]
@@ -68,7 +75,8 @@ def _frame_files(source: str | Path) -> list[Path]:
     source = Path(source)
     if source.is_file():
         return [source]
-    files = sorted(source.glob("*.json")) if source.is_dir() else []
+    # links are not frames: reading through one would take a file from outside the folder
+    files = sorted(p for p in source.glob("*.json") if p.is_file() and not p.is_symlink()) if source.is_dir() else []
     if not files:
         raise InputError(f"{source}: no OpenPose JSON files found (expected one *_keypoints.json per frame)")
     return files
@@ -82,14 +90,12 @@ def read_openpose18_json(source: str | Path, width: int, height: int) -> np.ndar
     """
     frames = []
     for path in _frame_files(source):
-        try:
+        with user_input(path):
             doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{path}: not readable OpenPose JSON ({exc})") from exc
         people = doc.get("people") if isinstance(doc, dict) else None
         if not isinstance(people, list):
             raise InputError(f"{path}: missing 'people' list")
-        candidates = [person_to_keypoints(p, width, height, str(path)) for p in people]
+        candidates = [person_to_keypoints(p, width, height, f"{path}: people[{k}]") for k, p in enumerate(people)]
         if candidates:
             frames.append(max(candidates, key=lambda kp: float(kp[:, 2].mean())))
         else:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import operator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from safealign.errors import InputError
+from safealign.errors import InputError, format_error, shorten, user_input
 
 CANDIDATE = "candidate"
 CHAMPION = "champion"
@@ -50,6 +51,7 @@ def resolve_model_dir(model: str | Path, cache_dir: str | Path | None = None) ->
         return path
     import mlflow
 
+    _require_registry(text, mlflow.get_tracking_uri())
     try:
         local = Path(mlflow.artifacts.download_artifacts(artifact_uri=text, dst_path=cache_dir and str(cache_dir)))
     except Exception as exc:  # mlflow raises several types for unknown names/aliases
@@ -60,14 +62,33 @@ def resolve_model_dir(model: str | Path, cache_dir: str | Path | None = None) ->
     return found[0]
 
 
+def _require_registry(model: str, uri: str) -> None:
+    """Refuse a registry URI whose local store does not exist (MLflow would create an empty one there)."""
+    from urllib.parse import urlparse
+
+    if uri.startswith("sqlite:///"):
+        store = Path(uri[len("sqlite:///"):])
+    elif uri.startswith("file:"):
+        store = Path(urlparse(uri).path)
+    else:
+        return
+    if not store.exists():
+        raise InputError(f"model {model}: no model registry at {uri} ({store} does not exist; run the pipeline "
+                         "or `safealign gate` there first, or set MLFLOW_TRACKING_URI)")
+
+
 @dataclass
 class GateResult:
-    """Outcome of a gate: passed only when every rule holds; ``failures`` says which did not and why."""
+    """Outcome of a gate: passed only when every rule holds; ``failures`` says which did not and why.
+
+    ``unreadable`` marks a gate whose metrics file could not be used at all (the command then exits 1).
+    """
 
     model: str
     passed: bool
     failures: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    unreadable: bool = False
 
     def summary(self) -> str:
         if self.passed:
@@ -88,15 +109,19 @@ def flatten_metrics(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, A
 
 
 def evaluate_gate(model: str, metrics: Mapping[str, Any], rules: Sequence[Any]) -> GateResult:
-    """Check every rule (objects with ``metric``, ``op``, ``value``) against ``metrics`` (nested or flat)."""
+    """Check every rule (objects with ``metric``, ``op``, ``value``) against ``metrics`` (nested or flat).
+
+    A value that is not a finite number (missing, null, NaN, +-inf, text) fails its rule, and so does a
+    non-finite threshold.
+    """
     flat = flatten_metrics(metrics)
     result = GateResult(model=model, passed=True)
     for rule in rules:
         value = flat.get(rule.metric)
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != value:
+        if not _finite_number(value) or not _finite_number(rule.value):
             result.passed = False
-            # null / NaN: the evaluation could not define the figure (a ratio over zero); the key is there
-            where = "missing from" if rule.metric not in flat else f"undefined ({value!r}) in"
+            # null / NaN / inf: the evaluation could not define the figure (a ratio over zero); the key is there
+            where = "missing from" if rule.metric not in flat else f"undefined ({shorten(value)}) in"
             result.failures.append(f"{rule.metric} is {where} the metrics (required {rule.op} {rule.value})")
         elif not _OPS[rule.op](value, rule.value):
             result.passed = False
@@ -104,6 +129,24 @@ def evaluate_gate(model: str, metrics: Mapping[str, Any], rules: Sequence[Any]) 
         else:
             result.checked.append(f"{rule.metric} = {value:.4g} {rule.op} {rule.value}")
     return result
+
+
+def _finite_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def read_metrics(path: str | Path) -> dict[str, Any]:
+    """A metrics JSON file as a mapping; ``InputError`` (one line, file named) when it is not one."""
+    path = Path(path)
+    with user_input(f"metrics file {path}"):
+        text = path.read_text(encoding="utf-8")
+        if not text.strip():
+            raise InputError(f"metrics file {path}: empty")
+        metrics = json.loads(text)
+    if not isinstance(metrics, dict):
+        raise InputError(f"metrics file {path}: expected a JSON object of metrics, "
+                         f"received a {type(metrics).__name__} at the top level")
+    return metrics
 
 
 def promote_if_passed(result: GateResult) -> str:
@@ -114,7 +157,8 @@ def promote_if_passed(result: GateResult) -> str:
     try:
         candidate = str(client.get_model_version_by_alias(result.model, CANDIDATE).version)
     except Exception:
-        return f"gate {result.model}: no '{CANDIDATE}' version registered; nothing to promote"
+        outcome = "" if result.passed else f"{result.summary().split(': ', 1)[1]}; "
+        return f"gate {result.model}: {outcome}no '{CANDIDATE}' version registered; nothing to promote"
     try:
         previous = str(client.get_model_version_by_alias(result.model, CHAMPION).version)
     except Exception:
@@ -126,14 +170,32 @@ def promote_if_passed(result: GateResult) -> str:
     return f"{result.summary()}; '{CHAMPION}' -> version {candidate} (was {previous or 'none'})"
 
 
-def run_gates(gates: Sequence[Any], root: str | Path = ".") -> list[str]:
-    """Apply each configured gate (params ``gates``) whose metrics file exists; return one line per gate."""
-    lines = []
+def gate_results(gates: Sequence[Any], root: str | Path = ".") -> list[tuple[Any, GateResult | None]]:
+    """Each configured gate (params ``gates``) with its result; None where its metrics file is not produced.
+
+    An unreadable metrics file fails its own gate (``unreadable``) and the later gates are still checked.
+    """
+    results: list[tuple[Any, GateResult | None]] = []
     for gate in gates:
         path = Path(root) / gate.metrics
         if not path.is_file():
-            lines.append(f"gate {gate.model}: skipped, {gate.metrics} not produced yet")
+            results.append((gate, None))
             continue
-        metrics = json.loads(path.read_text(encoding="utf-8"))
-        lines.append(promote_if_passed(evaluate_gate(gate.model, metrics, gate.rules)))
-    return lines
+        try:
+            result = evaluate_gate(gate.model, read_metrics(path), gate.rules)
+        except InputError as exc:
+            result = GateResult(gate.model, passed=False, failures=[format_error(exc)], unreadable=True)
+        results.append((gate, result))
+    return results
+
+
+def gate_line(gate: Any, result: GateResult | None) -> str:
+    """Promote on pass and say what happened; a gate whose metrics file is not produced yet is skipped."""
+    if result is None:
+        return f"gate {gate.model}: skipped, {gate.metrics} not produced yet"
+    return promote_if_passed(result)
+
+
+def run_gates(gates: Sequence[Any], root: str | Path = ".") -> list[str]:
+    """Apply each configured gate whose metrics file exists (promoting on pass); return one line per gate."""
+    return [gate_line(gate, result) for gate, result in gate_results(gates, root)]

@@ -7,15 +7,20 @@ file, so callers can quarantine it and carry on with the rest of a batch.
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from safealign.atomic import atomic_path
-from safealign.errors import InputError
+from safealign.errors import InputError, user_input
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".avi", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg"})
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"})
+# Larger images and video frames are refused before decoding (decompression bombs); 40 MP is a 8K frame.
+MAX_PIXELS = 40_000_000
 # Containers often report one frame more than they decode; more missing frames than this means truncation.
 FRAME_COUNT_SLACK = 2
 
@@ -83,21 +88,19 @@ def read_video(path: str | Path, max_frames: int | None = None) -> tuple[np.ndar
 
 def image_size(path: str | Path) -> tuple[int, int]:
     """(width, height) from the image header, without decoding the pixels."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     path = Path(path)
     _require_file(path)
-    try:
-        with Image.open(path) as img:
-            return img.size
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"{path}: not a readable image ({exc.__class__.__name__})") from exc
+    with _pillow_input(path), Image.open(path) as img:
+        return img.size
 
 
-def read_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray:
+def read_image(path: str | Path, max_pixels: int | None = MAX_PIXELS) -> np.ndarray:
     """Read an image as uint8 RGB ``[H, W, 3]`` (alpha dropped, grey expanded, 16-bit scaled).
 
-    ``max_pixels`` refuses oversized images from the header alone, before any pixel is decoded.
+    ``max_pixels`` refuses oversized images from the header alone, before any pixel is decoded; Pillow's own
+    decompression-bomb limit applies as well and is reported the same way.
     """
     from PIL import Image
 
@@ -106,16 +109,26 @@ def read_image(path: str | Path, max_pixels: int | None = None) -> np.ndarray:
     if max_pixels is not None and width * height > max_pixels:
         raise InputError(f"{path}: image too large: {width}x{height} = {width * height} pixels "
                          f"> max_pixels {max_pixels}")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-                arr = np.asarray(img, dtype=np.float64)
-                arr = (arr / max(arr.max(), 1.0) * 255.0).astype(np.uint8)
-                return np.ascontiguousarray(np.repeat(arr[..., None], 3, axis=-1))
-            return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
-    except OSError as exc:  # truncated or corrupt pixel data behind a valid header
-        raise InputError(f"{path}: corrupt or truncated image ({exc})") from exc
+    with _pillow_input(path), Image.open(path) as img:
+        img.load()
+        if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+            arr = np.asarray(img, dtype=np.float64)
+            arr = (arr / max(arr.max(), 1.0) * 255.0).astype(np.uint8)
+            return np.ascontiguousarray(np.repeat(arr[..., None], 3, axis=-1))
+        return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+
+
+@contextlib.contextmanager
+def _pillow_input(path: Path) -> Iterator[None]:
+    """Pillow's errors on ``path`` as InputError; its decompression-bomb warning is refused like its error."""
+    from PIL import Image
+
+    with user_input(path), warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            yield
+        except OSError as exc:  # truncated or corrupt pixel data behind a valid header, or no image at all
+            raise InputError(f"{path}: not a readable image, corrupt or truncated ({exc})") from None
 
 
 def _even(frames: np.ndarray) -> np.ndarray:

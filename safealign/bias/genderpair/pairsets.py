@@ -13,13 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from safealign.bias.genderpair.targets import GROUPS, target_type
-from safealign.errors import InputError
+from safealign.errors import InputError, shorten
 
 FORMAT_KEYS = ("format1", "format1_anti", "format2", "format2_anti", "format3", "format3_anti")
 REQUIRED_KEYS = ("object",) + FORMAT_KEYS
 SOURCES = ("media", "occupation", "literature")
 # Positional sources of the released files (§1.3): 0-29 media, 30-49 occupations, 50-end literature.
 _MEDIA_END, _OCCUPATION_END = 30, 50
+# Longest released word: 26 characters. A longer "word" is a broken file, and would go into every prompt.
+MAX_WORD_CHARS = 100
 _PAIR = re.compile(r"\(([^()]*?)\)")
 _SEPARATOR = re.compile(r"^[\s,]*$")
 
@@ -54,7 +56,7 @@ def released_source(index: int) -> str:
 def parse_pairs(text: object, where: str) -> list[tuple[str, str]]:
     """Parse ``"(a, b),(c, d)"`` into tuples; ``where`` names file/row/field in the error message."""
     if not isinstance(text, str) or not text.strip():
-        raise InputError(f"{where}: expected a non-empty string of '(word, word)' pairs, received {text!r}")
+        raise InputError(f"{where}: expected a non-empty string of '(word, word)' pairs, received {shorten(text)}")
     leftover = _PAIR.sub("", text)
     if not _SEPARATOR.match(leftover):
         raise InputError(f"{where}: malformed pair string, text outside '(…)': {leftover.strip()[:60]!r}")
@@ -62,9 +64,18 @@ def parse_pairs(text: object, where: str) -> list[tuple[str, str]]:
     for k, inner in enumerate(_PAIR.findall(text)):
         parts = inner.split(", ")
         if len(parts) != 2 or not all(p.strip() for p in parts):
-            raise InputError(f"{where}: malformed pair {k} '({inner})' (expected '(word, word)')")
+            raise InputError(f"{where}: malformed pair {k} {shorten(f'({inner})')} (expected '(word, word)')")
+        for part in parts:
+            check_word(part, f"{where}: pair {k}")
         pairs.append((parts[0], parts[1]))
     return pairs
+
+
+def check_word(word: str, where: str) -> None:
+    """Refuse a target or descriptor longer than ``MAX_WORD_CHARS``."""
+    if len(word) > MAX_WORD_CHARS:
+        raise InputError(f"{where}: word of {len(word)} characters {shorten(word, 40)} "
+                         f"(expected at most {MAX_WORD_CHARS})")
 
 
 def read_json_list(path: Path, what: str) -> list:
@@ -85,18 +96,22 @@ def load_pairset_file(path: Path, group: str) -> PairSet:
     rows = read_json_list(path, "target rows")
     if not rows:
         raise InputError(f"{path}: empty group {group} (no target rows)")
-    targets, reference = [], None
+    targets, reference, first_row = [], None, {}
     for r, row in enumerate(rows):
         if not isinstance(row, dict):
             raise InputError(f"{path}: row {r}: expected an object, received {type(row).__name__}")
         missing = [k for k in REQUIRED_KEYS if k not in row]
         if missing:
-            raise InputError(f"{path}: row {r} (object {row.get('object')!r}): missing field '{missing[0]}'")
+            raise InputError(f"{path}: row {r} (object {shorten(row.get('object'))}): missing field '{missing[0]}'")
         target = row["object"]
         if not isinstance(target, str) or not target.strip():
             raise InputError(
-                f"{path}: row {r}: field 'object': expected a non-empty target, received {target!r}"
+                f"{path}: row {r}: field 'object': expected a non-empty target, received {shorten(target)}"
             )
+        check_word(target, f"{path}: row {r}: field 'object'")
+        if first_row.setdefault(target, r) != r:
+            raise InputError(f"{path}: row {r}: target {target!r} repeats row {first_row[target]} "
+                             "(each target once per group)")
         parsed = {
             k: parse_pairs(row[k], f"{path}: row {r} (object {target!r}), field '{k}'") for k in FORMAT_KEYS
         }
@@ -117,6 +132,11 @@ def _check_row(parsed: dict[str, list[tuple[str, str]]], target: str, where: str
     """Verify the §1.4 invariants: all keys describe the same pairs in the documented order."""
     base = parsed["format1"]
     n = len(base)
+    first: dict[tuple[str, str], int] = {}
+    for i, pair in enumerate(base):
+        if first.setdefault(pair, i) != i:
+            raise InputError(f"{where}, field 'format1': pair {i} ({pair[0]}, {pair[1]}) repeats pair {first[pair]} "
+                             "(each pair once)")
     expected = {
         "format1_anti": [(a, b) for b, a in base],
         "format2": [(target, b) for b, _ in base],

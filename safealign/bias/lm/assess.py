@@ -20,7 +20,7 @@ import pandas as pd
 from safealign.bias.lm import bpr as B
 from safealign.bias.lm.likelihood import continuation_logprobs, greedy_generate, sentence_logprobs
 from safealign.bias.lm.scorers import score_by_group
-from safealign.errors import InputError
+from safealign.errors import InputError, user_input
 
 ITEM_COLUMNS = ["group", "target", "target_type", "source", "pair_index", "biased", "anti_biased"]
 PROMPT_COLUMNS = [*ITEM_COLUMNS, "id", "configuration", "instruction_variant", "prompt"]
@@ -47,7 +47,8 @@ def load_genderpair(path: str | Path) -> pd.DataFrame:
     file = path / "genderpair.parquet" if path.is_dir() else path
     if not file.is_file():
         raise InputError(f"{file}: GenderPair parquet not found (run the build_genderpair stage)")
-    df = pd.read_parquet(file)
+    with user_input(file):
+        df = pd.read_parquet(file)
     missing = [c for c in PROMPT_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(f"{file}: missing column(s) {', '.join(missing)}")

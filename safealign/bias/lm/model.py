@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from safealign.errors import InputError
+from safealign.errors import InputError, user_input
 
 SPECIALS = {"unk_token": "<unk>", "pad_token": "<pad>", "eos_token": "<eos>", "bos_token": "<eos>"}
 
@@ -62,13 +62,11 @@ def load_lm(model_dir: str | Path, trust_remote_code: bool = False) -> tuple[Any
         raise InputError(f"model {path}: not a Hugging Face model directory (no config.json)")
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    try:
+    with user_input(f"model {path}: cannot load"):
         tok = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
         model = AutoModelForCausalLM.from_pretrained(
             path, trust_remote_code=trust_remote_code, use_safetensors=True
         )
-    except (OSError, ValueError) as exc:
-        raise InputError(f"model {path}: cannot load: {str(exc).splitlines()[0]}") from None
     if tok.pad_token is None:  # many causal LMs ship without one; padding is masked out anyway
         tok.pad_token = tok.eos_token
     model.eval()
