@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from safealign.generation.pose_tokens import TokenJoints
 
 BODY = "mediapipe33"
 FACE = "face140"
@@ -27,6 +31,7 @@ class Layout:
     parts: dict[str, tuple[int, ...]]
     grid: tuple[tuple[str, float | str], ...]
     bones: tuple[tuple[int, int], ...] = ()
+    tokens: "TokenJoints | None" = None
 
     def render(self, poses: np.ndarray, width: int, height: int) -> np.ndarray:
         """Condition maps uint8 [T, H, W, 3] of ``poses`` [T, K, 4] (renderer imported lazily: cv2)."""
@@ -51,6 +56,20 @@ def _grid(parts: tuple[str, ...]) -> tuple[tuple[str, float | str], ...]:
         tuple(("part_dropout", p) for p in parts)
 
 
+def _body_tokens() -> "TokenJoints":
+    """Posture-token keypoints of bodies: nose, shoulders, elbows, wrists, hips, knees, ankles (the 13 points
+    every body format has: MediaPipe-33, COCO-17, OpenPose-18); the hips' centre is the origin and the
+    shoulder-to-hip distance the unit length; limb and head bones give directions."""
+    from safealign.generation.pose_tokens import TokenJoints
+    from safealign.poses import topology as tp
+
+    joints = (tp.NOSE, tp.L_SHOULDER, tp.R_SHOULDER, tp.L_ELBOW, tp.R_ELBOW, tp.L_WRIST, tp.R_WRIST,
+              tp.L_HIP, tp.R_HIP, tp.L_KNEE, tp.R_KNEE, tp.L_ANKLE, tp.R_ANKLE)
+    bones = ((1, 2), (1, 3), (3, 5), (2, 4), (4, 6), (1, 7), (2, 8), (7, 8), (7, 9), (9, 11), (8, 10),
+             (10, 12), (0, 1), (0, 2))
+    return TokenJoints(joints, bones, (7, 8), ((1, 2), (7, 8)))
+
+
 @lru_cache(maxsize=None)
 def get_layout(name: str) -> Layout:
     """The layout called ``name`` (``mediapipe33`` | ``face140``)."""
@@ -58,9 +77,13 @@ def get_layout(name: str) -> Layout:
         from safealign.poses import topology as tp
         from safealign.poses.perturb import PARTS
 
-        return Layout(BODY, tp.N_MP33, (tp.L_HIP, tp.R_HIP), PARTS, _grid(tuple(PARTS)), tp.MP33_LIMB_BONES)
+        return Layout(BODY, tp.N_MP33, (tp.L_HIP, tp.R_HIP), PARTS, _grid(tuple(PARTS)), tp.MP33_LIMB_BONES,
+                      _body_tokens())
     if name == FACE:
         from safealign.faces import layout as fl
+        from safealign.generation.pose_tokens import TokenJoints
 
-        return Layout(FACE, fl.N_POINTS, fl.CENTRE, fl.DROPOUT_PARTS, _grid(tuple(fl.DROPOUT_PARTS)))
+        tokens = TokenJoints(tuple(fl.idx(fl.TOKEN_MESH)), (), fl.TOKEN_CENTRE, fl.TOKEN_SCALE)
+        return Layout(FACE, fl.N_POINTS, fl.CENTRE, fl.DROPOUT_PARTS, _grid(tuple(fl.DROPOUT_PARTS)),
+                      tokens=tokens)
     raise ValueError(f"unknown landmark layout '{name}' (known: {BODY}, {FACE})")

@@ -2,7 +2,8 @@
 
 Command:  python -m stages.train_guard --item <category> [--domain body|face]
 Inputs:   models/generator/base/, data/processed/guard/<category>.safetensors (stage guard_data);
-          params train_guard.*, pretrain_generator.loss, project.seed, project.device.
+          params train_guard.*, guard_data.degrade(_strength) (for the check), pretrain_generator.loss,
+          project.seed, project.device.
 Outputs:  models/guard/adapters/<category>/ (peft adapter: adapter_config.json + adapter_model.safetensors),
           metrics/train_guard/<category>.json (final per-objective losses, held-out check base vs guarded).
 Registry: poseguard-adapter-<category>, alias candidate. MLflow curves: loss, fidelity, safety.
@@ -58,26 +59,19 @@ def _run(ctx: StageContext) -> dict:
     out = dom.adapters / cat
     with atomic_dir(out) as tmp:
         save_adapter(model, name, tmp)
+    gd = dom.section(ctx.params, "guard_data")
     check = guard.held_out_check(model, sets["check_benign"], sets["check_unsafe"],
-                                 lambda x: degrade(x, p.degrade, p.degrade_strength), p.check_steps, seed)
-    metrics = {"category": cat, "steps": p.steps, "lambda": p.lam, "preserve": p.preserve,
-               "safety_t_min": p.safety_t_min, "pair_by_reference": p.pair_by_reference,
-               "cross_reference": p.cross_reference, "pair_noise": p.pair_noise,
-               "cross_reference_safety": p.cross_reference_safety,
-               "safety_probe": p.safety_probe, "safety_probe_rows": p.safety_probe_rows,
-               "safety_probe_warmup": p.safety_probe_warmup, "safety_probe_quiet": p.safety_probe_quiet,
-               "degrade": p.degrade, "train_cpu_seconds": train_cpu,
-               "fidelity_triples": len(sets["fidelity"]),
-               "safety_triples": len(sets["safety"]),
-               "final": {k: training.smoothed(result.history, k) for k in ("loss", "fidelity", "safety", "preserve")
-                         + (("probe",) if p.safety_probe else ()) + (("quiet",) if p.safety_probe_quiet else ())},
+                                 lambda x: degrade(x, gd.degrade, gd.degrade_strength), p.check_steps, seed)
+    metrics = {"category": cat, **p.model_dump(), "degrade": gd.degrade, "train_cpu_seconds": train_cpu,
+               "fidelity_rows": len(sets["fidelity"]), "safety_rows": len(sets["safety"]),
+               "final": {k: training.smoothed(result.history, k) for k in ("loss", "fidelity", "safety", "preserve")},
                "check": check,
                "trainable_params": sum(x.numel() for x in model.parameters() if x.requires_grad),
                **adapter_summary(out)}
     write_json(dom.metrics_file(f"train_guard/{cat}"), metrics)
     register_model_dir(f"{dom.registry}-adapter-{cat}", out, {"category": cat, "r": p.rank, "alpha": p.alpha,
-                                                         "lambda": p.lam, "degrade": p.degrade,
-                                                         "targets": ",".join(metrics["target_modules"])})
+                                                         "lambda": p.lam, "degrade": gd.degrade,
+                                                         "targets": ",".join(p.targets)})
     return {"final": metrics["final"], "check": check}
 
 

@@ -78,6 +78,13 @@ CONNECTIONS: dict[str, list[tuple[int, int]]] = {
     name: [(_POS[a], _POS[b]) for c in chains for a, b in zip(c, c[1:])] for name, chains in _CHAINS.items()
 }
 CENTRE = tuple(idx([168, 1]))                   # nose bridge + tip: rotation and scaling act about it
+# Posture-token keypoints of faces (safealign.generation.pose_tokens): the oval's outline, eye corners and lids,
+# brows, nose and mouth, enough for identity geometry and expressions; centred on the nose, the inter-ocular
+# distance is the unit length.
+TOKEN_MESH = [OVAL[k] for k in range(0, len(OVAL), 4)] + [33, 133, 159, 145, 263, 362, 386, 374] + \
+    [70, 105, 107, 300, 334, 336] + [168, 1, 98, 327] + [61, 291, 0, 17, 13, 14] + PUPILS
+TOKEN_CENTRE = tuple(TOKEN_MESH.index(m) for m in (168, 1))
+TOKEN_SCALE = ((TOKEN_MESH.index(33),), (TOKEN_MESH.index(263),))
 # Part dropout of faces (robustness, augmentation): detectors lose pupils (blinks, glasses) and brows (hair).
 DROPOUT_PARTS: dict[str, tuple[int, ...]] = {
     "pupils": PARTS["pupils"],

@@ -1,162 +1,131 @@
-"""MACE-style closed-form fusion of per-category LoRA adapters (poseguard.md D9 option; Lu et al., 2403.06135).
+"""MACE-style closed-form fusion of per-category guard adapters on the cross-attention keys and values
+(poseguard.md D9; Lu et al., 2403.06135, ``src/fuse_lora_close_form.py``).
 
-For every layer the adapters touch, the fused weight change is the least-squares answer to "act like
-adapter i on the inputs adapter i was trained to change, and like the base on benign inputs":
+Every cross-attention layer reads the same context: the reference tokens and the posture tokens. So the
+fusion needs no UNet pass at all, only the token encoders. With the posture-token encoder's adapters summed
+(their deltas concatenated, ``cat``), each K/V projection W gets the least-squares answer to "project category
+i's unsafe contexts as adapter i does, and benign contexts as the base does":
 
-    dW* = argmin_dW  sum_i w_i * ||(dW - dW_i) X_i||^2  +  keep * ||dW X_b||^2  +  ridge * ||dW||^2
-        = (sum_i w_i dW_i C_i) (sum_i w_i C_i + keep * C_b + ridge * I)^-1
+    W* = argmin_W  sum_i w_i ||W C_i - W_i C'_i||^2  +  keep ||W C_b - W_0 C^0_b||^2  +  ridge ||W - W_0||^2
 
-with X_i the layer's inputs (im2col patches for convolutions) on category i's unsafe training frames, run with
-adapter i active, X_b its inputs on the benign training frames under the base, and C = X X^T / n. Where the
-categories' inputs occupy different directions each adapter is kept at full strength (unlike a sum, which
-adds every adapter's side effects, or TIES, which trims and averages); where they overlap the solution
-is the input-weighted compromise. dW* is factored back into a LoRA of the summed rank by SVD, so the
-result is an ordinary peft adapter.
+where C_i (C_b) are the fused model's context tokens on category i's unsafe (benign) training rows, C'_i the
+same rows' tokens under adapter i alone, C^0_b under the base, W_i = W_0 + dW_i. The ridge term pulls toward the
+base weight (a damped solve). The result is written back as a LoRA of the layer (SVD of W* - W_0 at the
+adapter's rank), so the fused model is an ordinary peft adapter.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from peft import PeftModel
 from peft.tuners.lora import LoraLayer
-from tqdm import tqdm
 
 from safealign.generation.data import Triples
-from safealign.generation.diffusion import LossConfig, noised_batch, predict
+from safealign.generation.diffusion import condition
 
 
 @dataclass(frozen=True)
 class ClosedFormConfig:
-    """Inputs sampled per category and the weights of the benign and ridge terms."""
+    """Rows drawn per set and the weights of the benign and ridge terms."""
 
-    rows: int = 64            # frames drawn per set (each category's unsafe frames, the benign frames)
-    batch_size: int = 8
-    keep: float = 1.0         # weight of "stay at the base on benign inputs"
-    ridge: float = 1e-3       # relative to the mean diagonal of the summed covariance: keeps the solve stable
-    safety_t_min: int = 0     # unsafe inputs drawn at t in [safety_t_min, T), as in guard training
-    seed: int = 0
+    rows: int
+    keep: float
+    ridge: float
 
 
-def lora_layers(model: PeftModel) -> dict[str, LoraLayer]:
-    """The model's LoRA-wrapped layers by module name."""
-    return {n: m for n, m in model.named_modules() if isinstance(m, LoraLayer)}
-
-
-def layer_inputs(layer: LoraLayer, x: torch.Tensor) -> torch.Tensor:
-    """Rows the layer's weight multiplies: tokens [N, in] for linear, im2col patches [N, in*k*k] for conv."""
-    base = layer.get_base_layer()
-    if isinstance(base, torch.nn.Conv2d):
-        patches = torch.nn.functional.unfold(x, base.kernel_size, base.dilation, base.padding, base.stride)
-        return patches.transpose(1, 2).reshape(-1, patches.shape[1])
-    return x.reshape(-1, x.shape[-1])
-
-
-def input_covariances(model: PeftModel, triples: Triples, cfg: ClosedFormConfig, t_min: int, loss: LossConfig,
-                      desc: str) -> dict[str, torch.Tensor]:
-    """Mean outer product of every LoRA layer's inputs over ``cfg.rows`` frames of ``triples`` (float64).
-
-    Runs the model as it stands (the caller picks the active adapter or disables them all).
-    """
-    layers = lora_layers(model)
-    sums: dict[str, torch.Tensor] = {}
-    counts = dict.fromkeys(layers, 0)
-
-    def hook(name: str):
-        def capture(module, args, _out):
-            rows = layer_inputs(module, args[0].detach()).to(torch.float64)
-            sums[name] = sums.get(name, 0) + rows.T @ rows
-            counts[name] += rows.shape[0]
-        return capture
-
-    handles = [m.register_forward_hook(hook(n)) for n, m in layers.items()]
-    generator = torch.Generator().manual_seed(cfg.seed)
-    try:
-        with torch.no_grad():
-            for index in tqdm(list(_batches(len(triples), cfg, generator)), desc=desc, leave=False):
-                part = triples.take(index)
-                t_floor = torch.full((len(index),), t_min, dtype=torch.long) if t_min else None
-                batch = noised_batch(model, part.target, part.reference, part.pose, generator, loss,
-                                     t_min=t_floor)
-                predict(model, batch)
-    finally:
-        for h in handles:
-            h.remove()
-    return {n: sums[n] / max(counts[n], 1) for n in layers}
-
-
-def _batches(n: int, cfg: ClosedFormConfig, generator: torch.Generator) -> Iterator[np.ndarray]:
-    order = torch.randperm(n, generator=generator)[:cfg.rows].numpy()
-    for start in range(0, len(order), cfg.batch_size):
-        yield np.sort(order[start:start + cfg.batch_size])
-
-
-def closed_form_delta(deltas: Sequence[torch.Tensor], covariances: Sequence[torch.Tensor],
-                      weights: Sequence[float], benign: torch.Tensor, keep: float, ridge: float) -> torch.Tensor:
-    """dW* = (sum_i w_i dW_i C_i)(sum_i w_i C_i + keep C_b + ridge' I)^-1 for flattened [out, in] deltas.
-
-    ``ridge`` is relative: ridge' = ridge * mean diagonal of the summed covariance.
-    """
-    total = keep * benign.clone()
-    rhs = torch.zeros_like(deltas[0], dtype=torch.float64)
-    for delta, cov, w in zip(deltas, covariances, weights):
-        total += w * cov
-        rhs += w * delta.to(torch.float64) @ cov
-    damp = ridge * float(torch.diagonal(total).mean()) + 1e-12
-    total += damp * torch.eye(total.shape[0], dtype=torch.float64)
-    # dW* total = rhs  ->  total^T dW*^T = rhs^T (total is symmetric)
-    return torch.linalg.solve(total, rhs.T).T
-
-
-def set_lora_delta(layer: LoraLayer, name: str, delta: torch.Tensor) -> None:
-    """Overwrite adapter ``name`` of ``layer`` with the best rank-r factorisation (SVD) of ``delta`` [out, in]."""
-    a, b = layer.lora_A[name].weight, layer.lora_B[name].weight
-    rank = a.shape[0]
-    u, s, vh = torch.linalg.svd(delta, full_matrices=False)
-    keep = min(rank, s.shape[0])
-    new_b = torch.zeros(b.shape[0], rank, dtype=torch.float64)
-    new_a = torch.zeros(rank, delta.shape[1], dtype=torch.float64)
-    new_b[:, :keep] = u[:, :keep] * s[:keep] / layer.scaling[name]
-    new_a[:keep] = vh[:keep]
+def _contexts(model: PeftModel, rows: Triples, batch: int = 64) -> torch.Tensor:
+    """Cross-attention context tokens [N * tokens, dim] of ``rows`` under the model's active adapter(s)."""
+    inner = model.get_base_model()
+    out = []
     with torch.no_grad():
-        a.copy_(new_a.reshape(a.shape).to(a.dtype))
-        b.copy_(new_b.reshape(b.shape).to(b.dtype))
+        for start in range(0, len(rows), batch):
+            cond = condition(rows.take(np.arange(start, min(start + batch, len(rows)))), inner.device)
+            ctx = inner.context(cond)
+            out.append(ctx.reshape(-1, ctx.shape[-1]).double().cpu())
+    return torch.cat(out)
 
 
-def flat_delta(layer: LoraLayer, name: str) -> torch.Tensor:
-    """Adapter ``name``'s weight change of ``layer`` as [out, in(*k*k)] (scaling included)."""
-    delta = layer.get_delta_weight(name)
-    return delta.reshape(delta.shape[0], -1).detach()
+def _sample(rows: Triples, n: int, rng: np.random.Generator) -> Triples:
+    return rows.take(np.sort(rng.choice(len(rows), size=min(n, len(rows)), replace=False)))
 
 
-def fuse_closed_form(model: PeftModel, names: Sequence[str], weights: Sequence[float],
-                     unsafe: Sequence[Triples], benign: Triples, cfg: ClosedFormConfig, loss: LossConfig,
-                     fused_name: str = "fused") -> str:
-    """Add adapter ``fused_name`` = closed-form fusion of ``names`` (see the module docstring); make it active.
+def _kv_layers(model: PeftModel) -> dict[str, LoraLayer]:
+    return {n: m for n, m in model.named_modules() if isinstance(m, LoraLayer) and ".attn2." in n
+            and n.rsplit(".", 1)[-1] in ("to_k", "to_v")}
 
-    ``unsafe[i]`` are the unsafe training frames of category ``names[i]``; ``benign`` the benign ones.
-    """
-    if len(unsafe) != len(names):
-        raise ValueError(f"fuse_closed_form: {len(names)} adapters but {len(unsafe)} unsafe sets")
-    covs = []
-    for name, frames in zip(names, unsafe):
+
+def fuse_closed_form(model: PeftModel, names: Sequence[str], weights: Sequence[float], unsafe: Sequence[Triples],
+                     benign: Triples, cfg: ClosedFormConfig, seed: int, fused_name: str = "fused") -> dict:
+    """Add adapter ``fused_name`` (encoder deltas summed, K/V solved in closed form, see module docstring) to
+    ``model``, which holds the single adapters ``names``; ``unsafe[i]`` are category ``names[i]``'s safety
+    rows. Returns per-layer fit figures (relative residual on the unsafe and benign targets)."""
+    rng = np.random.default_rng(seed)
+    unsafe = [_sample(u, cfg.rows, rng) for u in unsafe]
+    benign = _sample(benign, cfg.rows, rng)
+    # Targets: each single adapter on its own rows, the base on benign rows.
+    targets: list[tuple[float, torch.Tensor, str, Triples]] = []
+    for name, w, rows in zip(names, weights, unsafe):
         model.set_adapter(name)
-        covs.append(input_covariances(model, frames, cfg, cfg.safety_t_min, loss, f"inputs[{name}]"))
+        targets.append((float(w), _contexts(model, rows), name, rows))
     with model.disable_adapter():
-        kept = input_covariances(model, benign, cfg, 0, loss, "inputs[benign]")
-    # the "cat" combination builds an adapter of the summed rank on every targeted layer; its weights are
-    # then replaced by the factorised closed-form delta
-    model.add_weighted_adapter(list(names), [1.0] * len(names), adapter_name=fused_name, combination_type="cat")
-    for layer_name, layer in lora_layers(model).items():
-        present = [i for i, n in enumerate(names) if n in layer.lora_A]
-        if fused_name not in layer.lora_A or not present:
-            continue
-        delta = closed_form_delta([flat_delta(layer, names[i]) for i in present],
-                                  [covs[i][layer_name] for i in present], [weights[i] for i in present],
-                                  kept[layer_name], cfg.keep, cfg.ridge)
-        set_lora_delta(layer, fused_name, delta)
+        base_benign = _contexts(model, benign)
+    model.add_weighted_adapter(list(names), list(weights), adapter_name=fused_name, combination_type="cat")
     model.set_adapter(fused_name)
-    return fused_name
+    layers = _kv_layers(model)
+    # Inputs under the fused encoder (K/V layers do not change the context, so these hold for any K/V).
+    inputs = [_contexts(model, rows) for _, _, _, rows in targets]
+    inputs_b = _contexts(model, benign)
+    report = {}
+    for lname, layer in layers.items():
+        w0 = layer.get_base_layer().weight.detach().double().cpu()            # [out, in]
+        dim = w0.shape[1]
+        lhs = torch.zeros(dim, dim, dtype=torch.float64)
+        rhs = torch.zeros(w0.shape[0], dim, dtype=torch.float64)
+        for (w, ctx_i, name, _), x in zip(targets, inputs):
+            y = ctx_i @ (w0 + _delta(layer, name)).T                           # adapter i's projection
+            lhs += w * x.T @ x / len(x)
+            rhs += w * y.T @ x / len(x)
+        yb = base_benign @ w0.T
+        lhs += cfg.keep * inputs_b.T @ inputs_b / len(inputs_b)
+        rhs += cfg.keep * yb.T @ inputs_b / len(inputs_b)
+        damp = cfg.ridge * float(torch.diagonal(lhs).mean())
+        lhs += damp * torch.eye(dim, dtype=torch.float64)
+        rhs += damp * w0
+        solved = torch.linalg.solve(lhs, rhs.T).T                              # W* = rhs lhs^-1 (lhs symmetric)
+        _write_delta(layer, fused_name, solved - w0)
+        solved = w0 + _delta(layer, fused_name)                                # as stored, at the adapter's rank
+        fits = [float(((x @ solved.T - ctx @ (w0 + _delta(layer, n)).T).norm() /
+                       (ctx @ (w0 + _delta(layer, n)).T).norm().clamp(min=1e-12)))
+                for (_, ctx, n, _), x in zip(targets, inputs)]
+        base_fit = float(((inputs_b @ solved.T - yb).norm() / yb.norm().clamp(min=1e-12)))
+        report[lname] = {"unsafe_residual": fits, "benign_residual": base_fit}
+    return report
+
+
+def _delta(layer: LoraLayer, name: str) -> torch.Tensor:
+    """Adapter ``name``'s weight change of ``layer`` (0 when it does not touch the layer), float64 [out, in]."""
+    if name not in layer.lora_A:
+        return torch.zeros_like(layer.get_base_layer().weight, dtype=torch.float64).cpu()
+    a = layer.lora_A[name].weight.detach().double().cpu()
+    b = layer.lora_B[name].weight.detach().double().cpu()
+    return layer.scaling[name] * b @ a
+
+
+def _write_delta(layer: LoraLayer, name: str, delta: torch.Tensor) -> None:
+    """Store ``delta`` as adapter ``name``'s LoRA factors of ``layer`` (best approximation at its rank)."""
+    a_mod, b_mod = layer.lora_A[name], layer.lora_B[name]
+    rank = a_mod.weight.shape[0]
+    u, s, vh = torch.linalg.svd(delta / layer.scaling[name], full_matrices=False)
+    r = min(rank, len(s))
+    root = s[:r].sqrt()
+    a = torch.zeros_like(a_mod.weight, dtype=torch.float64)
+    b = torch.zeros_like(b_mod.weight, dtype=torch.float64)
+    a[:r] = root[:, None] * vh[:r]
+    b[:, :r] = u[:, :r] * root[None]
+    with torch.no_grad():
+        a_mod.weight.copy_(a.to(a_mod.weight.dtype))
+        b_mod.weight.copy_(b.to(b_mod.weight.dtype))

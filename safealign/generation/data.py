@@ -1,17 +1,19 @@
-"""Manifest rows -> (reference, pose map, target) triples, and their safetensors cache.
+"""Manifest rows -> generator training rows (reference, pose map, target frame, clip keypoints, frame index),
+and their safetensors cache.
 
-A ``Triples`` set holds uint8 arrays [N, H, W, 3] at the training resolution. Pose maps are rendered with the
-renderer of the row's landmark layout (``safealign.layouts``, imported lazily: the GPU machine may lack cv2
-extras). Clip files follow the pose contract: ``pose`` [T, K, 4] (33 for bodies), ``frames`` [T, H, W, 3],
-``reference`` [H, W, 3]; an augmented clip reads frames and reference from its parent's file
-(``parent_clip_id``).
+A ``Triples`` set holds uint8 images [N, H, W, 3] at the training resolution plus, per row, the posture-token
+keypoints of its whole clip. Pose maps are rendered with the renderer of the row's landmark layout
+(``safealign.layouts``, imported lazily: the GPU machine may lack cv2 extras). Clip files follow the pose
+contract: ``pose`` [T, K, 4] (33 for bodies), ``frames`` [T, H, W, 3], ``reference`` [H, W, 3], optionally
+``active`` bool [T] (the frames that show the action itself); an augmented clip reads frames and reference from
+its parent's file (``parent_clip_id``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Mapping
 
 import numpy as np
 import torch
@@ -22,15 +24,17 @@ UNSAFE_LABEL = "unsafe"
 
 @dataclass
 class Triples:
-    """Aligned uint8 arrays [N, H, W, 3]: reference image, rendered pose map, target frame; ``source``
-    (optional) is the true frame a degraded ``target`` was made from; ``landmarks`` (optional, float32
-    [N, K, C], not saved) are the landmarks the pose map was rendered from."""
+    """Training rows of the generator. Images uint8 [N, H, W, 3]: reference, rendered pose map, target frame;
+    ``keypoints`` float32 [N, T, J, 3]: the whole clip's posture-token keypoints (the layout's ``tokens``
+    selection: x, y, visibility); ``frame`` int64 [N]: which frame of that clip the row shows; ``source``
+    (optional): the true frame a degraded ``target`` was made from."""
 
     reference: np.ndarray
     pose: np.ndarray
     target: np.ndarray
+    keypoints: np.ndarray
+    frame: np.ndarray
     source: np.ndarray | None = None
-    landmarks: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         shapes = [self.reference.shape, self.pose.shape, self.target.shape]
@@ -38,6 +42,9 @@ class Triples:
             shapes.append(self.source.shape)
         if len(set(shapes)) != 1:
             raise ValueError(f"Triples: shapes differ: {', '.join(map(str, shapes))}")
+        if len(self.keypoints) != len(self.target) or len(self.frame) != len(self.target):
+            raise ValueError(f"Triples: {len(self.target)} rows but {len(self.keypoints)} keypoint clips and "
+                             f"{len(self.frame)} frame indices")
 
     def __len__(self) -> int:
         return len(self.target)
@@ -45,19 +52,19 @@ class Triples:
     def take(self, index: np.ndarray) -> "Triples":
         """Rows ``index`` (a batch)."""
         source = None if self.source is None else self.source[index]
-        landmarks = None if self.landmarks is None else self.landmarks[index]
-        return Triples(self.reference[index], self.pose[index], self.target[index], source, landmarks)
+        return Triples(self.reference[index], self.pose[index], self.target[index], self.keypoints[index],
+                       self.frame[index], source)
 
     def with_target(self, target: np.ndarray, keep_source: bool = False) -> "Triples":
-        """Same references and poses, another target (e.g. the degraded frames); ``keep_source`` records the
-        current target as ``source``."""
+        """Same conditions, another target (e.g. the degraded frames); ``keep_source`` records the current
+        target as ``source``."""
         source = self.target if keep_source else None
-        return Triples(self.reference, self.pose, target, source, self.landmarks)
+        return Triples(self.reference, self.pose, target, self.keypoints, self.frame, source)
 
     @staticmethod
-    def empty(resolution: int) -> "Triples":
+    def empty(resolution: int, frames: int = 1, joints: int = 1) -> "Triples":
         z = np.zeros((0, resolution, resolution, 3), np.uint8)
-        return Triples(z, z.copy(), z.copy())
+        return Triples(z, z.copy(), z.copy(), np.zeros((0, frames, joints, 3), np.float32), np.zeros(0, np.int64))
 
     @property
     def clean(self) -> np.ndarray:
@@ -66,46 +73,24 @@ class Triples:
 
     @staticmethod
     def concat(parts: Iterable["Triples"]) -> "Triples":
-        """Rows of ``parts`` in order; ``source`` is kept when any part has one (``clean`` of the others),
-        ``landmarks`` when every part has them in one layout."""
-        parts = list(parts)
+        """Rows of ``parts`` in order (clips of different lengths are padded to the longest with invisible
+        keypoints); ``source`` is kept when any part has one (``clean`` of the others)."""
+        parts = [p for p in parts if len(p)] or list(parts)[:1]
         keys = ("reference", "pose", "target")
         source = np.concatenate([p.clean for p in parts]) if any(p.source is not None for p in parts) else None
-        return Triples(*(np.concatenate([getattr(p, k) for p in parts]) for k in keys), source,
-                       _concat_landmarks(parts))
-
-    def poses_only(self) -> "PoseFrames":
-        """The pose maps and landmarks alone (a third of the memory: no reference or target images)."""
-        return PoseFrames(self.pose, self.landmarks)
+        length = max(p.keypoints.shape[1] for p in parts)
+        keypoints = np.concatenate([pad_frames(p.keypoints, length) for p in parts])
+        return Triples(*(np.concatenate([getattr(p, k) for p in parts]) for k in keys), keypoints,
+                       np.concatenate([p.frame for p in parts]).astype(np.int64), source)
 
 
-@dataclass
-class PoseFrames:
-    """Rendered pose maps uint8 [N, H, W, 3] and the landmarks they came from (optional, [N, K, C]): what a
-    consumer of poses alone needs (the separability classifier), without the images of ``Triples``."""
-
-    pose: np.ndarray
-    landmarks: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return len(self.pose)
-
-    @staticmethod
-    def empty(resolution: int) -> "PoseFrames":
-        return PoseFrames(np.zeros((0, resolution, resolution, 3), np.uint8))
-
-    @staticmethod
-    def concat(parts: Iterable["PoseFrames"]) -> "PoseFrames":
-        """Rows of ``parts`` in order; ``landmarks`` as in ``Triples.concat``."""
-        parts = list(parts)
-        return PoseFrames(np.concatenate([p.pose for p in parts]), _concat_landmarks(parts))
-
-
-def _concat_landmarks(parts: list[Triples] | list[PoseFrames]) -> np.ndarray | None:
-    """The parts' landmarks stacked when every non-empty part has them in one layout, else None."""
-    filled = [p for p in parts if len(p)]  # an empty part (a clip that failed to load) has no layout
-    shapes = {None if p.landmarks is None else p.landmarks.shape[1:] for p in filled}
-    return np.concatenate([p.landmarks for p in filled]) if len(shapes) == 1 and None not in shapes else None
+def pad_frames(keypoints: np.ndarray, length: int) -> np.ndarray:
+    """Keypoint clips [N, T, J, 3] padded to ``length`` frames with invisible (all-zero) keypoints."""
+    n, t = keypoints.shape[:2]
+    if t >= length:
+        return keypoints
+    pad = np.zeros((n, length - t, *keypoints.shape[2:]), np.float32)
+    return np.concatenate([keypoints, pad], axis=1)
 
 
 @dataclass
@@ -141,95 +126,84 @@ def render_pose_maps(poses: np.ndarray, resolution: int, layout: str = "mediapip
     return get_layout(layout).render(poses, resolution, resolution)
 
 
+def token_keypoints(poses: np.ndarray, layout: str = "mediapipe33") -> np.ndarray:
+    """Landmarks [T, K, 4] of ``layout`` -> the posture-token keypoints [T, J, 3] the generator reads."""
+    from safealign.layouts import get_layout
+
+    return get_layout(layout).tokens.select(poses)
+
+
 def layout_of(row: Mapping) -> str:
     """The landmark layout of a manifest row (column ``layout``; body manifests predate it)."""
     value = row.get("layout")
     return str(value) if isinstance(value, str) and value else "mediapipe33"
 
 
-def frame_indices(n_frames: int, count: int) -> np.ndarray:
-    """``count`` evenly spaced frame indices of a clip (all of them when it is shorter)."""
-    if count <= 0 or n_frames <= count:
-        return np.arange(n_frames)
-    return np.linspace(0, n_frames - 1, count).round().astype(int)
+def frame_indices(n_frames: int, count: int, allowed: np.ndarray | None = None) -> np.ndarray:
+    """``count`` evenly spaced frame indices of a clip (all of them when it is shorter); with ``allowed``
+    (bool [n_frames]) only among those frames."""
+    pool = np.arange(n_frames) if allowed is None else np.nonzero(np.asarray(allowed, bool)[:n_frames])[0]
+    if count <= 0 or len(pool) <= count:
+        return pool
+    return pool[np.linspace(0, len(pool) - 1, count).round().astype(int)]
 
 
 def load_clip_triples(rows: list[Mapping], root: str | Path, resolution: int, frames_per_clip: int,
-                      report: LoadReport | None = None) -> Triples:
-    """Triples for manifest ``rows`` (dicts with clip_id, path, parent_clip_id); broken clips are reported."""
-    parts = list(_clip_parts(rows, root, resolution, frames_per_clip, report))
-    return Triples.concat(parts) if parts else Triples.empty(resolution)
-
-
-def load_clip_poses(rows: list[Mapping], root: str | Path, resolution: int, frames_per_clip: int,
-                    report: LoadReport | None = None) -> PoseFrames:
-    """The pose maps and landmarks ``load_clip_triples`` gives for ``rows`` (the same frames), without keeping
-    any image: each clip's images are dropped before the next clip is read, so 256-px sets fit in memory."""
-    parts = [t.poses_only() for t in _clip_parts(rows, root, resolution, frames_per_clip, report)]
-    return PoseFrames.concat(parts) if parts else PoseFrames.empty(resolution)
-
-
-def _clip_parts(rows: list[Mapping], root: str | Path, resolution: int, frames_per_clip: int,
-                report: LoadReport | None) -> Iterator[Triples]:
+                      report: LoadReport | None = None, active_only: bool = False) -> Triples:
+    """Triples for manifest ``rows`` (dicts with clip_id, path, parent_clip_id); broken clips are reported.
+    ``active_only``: only frames that show the action itself (the clip's ``active`` labels), e.g. the held
+    salute of an unsafe clip and not its lead-in."""
     root = Path(root)
     report = report if report is not None else LoadReport()
     by_id = {str(r["clip_id"]): r for r in rows}
+    parts = []
     for row in rows:
-        path = root / str(row["path"])
         try:
-            yield _clip_triples(row, by_id, root, resolution, frames_per_clip)
+            parts.append(_clip_triples(row, by_id, root, resolution, frames_per_clip, active_only))
         except (OSError, KeyError, ValueError) as exc:
-            report.skipped.append((str(path), f"{type(exc).__name__}: {exc}"))
+            report.skipped.append((str(root / str(row["path"])), f"{type(exc).__name__}: {exc}"))
+    return Triples.concat(parts) if parts else Triples.empty(resolution)
+
+
+def active_frames(clip: Mapping[str, np.ndarray], n_frames: int) -> np.ndarray:
+    """The clip file's per-frame active labels (every frame where the file has none)."""
+    if "active" in clip:
+        active = np.asarray(clip["active"], bool)[:n_frames]
+        if len(active) == n_frames:
+            return active
+    return np.ones(n_frames, bool)
 
 
 def _clip_triples(row: Mapping, by_id: Mapping[str, Mapping], root: Path, resolution: int,
-                  frames_per_clip: int) -> Triples:
+                  frames_per_clip: int, active_only: bool) -> Triples:
     with np.load(root / str(row["path"]), allow_pickle=False) as clip:
-        pose = np.asarray(clip["pose"], np.float32)
-        source = clip if "frames" in clip.files else None
-        frames = np.asarray(source["frames"]) if source is not None else None
-        reference = np.asarray(source["reference"]) if source is not None else None
-    if frames is None:
+        own = {k: clip[k] for k in clip.files}
+    pose = np.asarray(own["pose"], np.float32)
+    if "frames" not in own:
         parent = by_id.get(str(row.get("parent_clip_id") or ""))
         if parent is None:
             raise KeyError(f"clip {row['clip_id']} has no frames and no parent clip with frames")
         with np.load(root / str(parent["path"]), allow_pickle=False) as clip:
-            frames, reference = np.asarray(clip["frames"]), np.asarray(clip["reference"])
+            own["frames"], own["reference"] = np.asarray(clip["frames"]), np.asarray(clip["reference"])
+    frames, reference = own["frames"], own["reference"]
     n = min(len(pose), len(frames))
     if n == 0:
         raise ValueError("clip has no frames")
-    idx = frame_indices(n, frames_per_clip)
+    idx = frame_indices(n, frames_per_clip, active_frames(own, n) if active_only else None)
+    if len(idx) == 0:
+        raise ValueError("clip has no active frame")
+    layout = layout_of(row)
     target = resize_square(frames[idx], resolution)
     ref = np.repeat(resize_square(reference[None], resolution), len(idx), axis=0)
-    return Triples(ref, render_pose_maps(pose[idx], resolution, layout_of(row)), target, landmarks=pose[idx])
+    keypoints = np.repeat(token_keypoints(pose[:n], layout)[None], len(idx), axis=0)
+    return Triples(ref, render_pose_maps(pose[idx], resolution, layout), target, keypoints,
+                   idx.astype(np.int64))
 
 
 def action_of(row: Mapping) -> str:
     """The action a manifest row shows (e.g. ``raised_arm_salute``; '' where unknown)."""
     value = row.get("action")
     return str(value) if isinstance(value, str) else ""
-
-
-def load_by_action(rows: list[Mapping], root: str | Path, resolution: int, frames_per_clip: int,
-                   report: LoadReport | None = None, poses_only: bool = False,
-                   ) -> tuple[Triples | PoseFrames, np.ndarray, list[str]]:
-    """Triples of ``rows`` grouped by action (sorted names), the action index of every frame, the names. An
-    augmented copy finds its parent among its own action's rows. ``poses_only``: PoseFrames instead."""
-    names = sorted({action_of(r) for r in rows})
-    load, kind = (load_clip_poses, PoseFrames) if poses_only else (load_clip_triples, Triples)
-    parts = [load([r for r in rows if action_of(r) == name], root, resolution, frames_per_clip, report)
-             for name in names]
-    index = np.concatenate([np.full(len(p), i) for i, p in enumerate(parts)]) if parts else np.zeros(0, int)
-    return (kind.concat(parts) if parts else kind.empty(resolution)), index, names
-
-
-def balanced_index(groups: np.ndarray) -> np.ndarray:
-    """Row indices in which every group (``groups`` [N] labels) appears as often as the largest one: a smaller
-    group's rows are repeated in turn (the first rows once more when it does not divide)."""
-    groups = np.asarray(groups)
-    members = [np.nonzero(groups == g)[0] for g in np.unique(groups)]
-    size = max((len(m) for m in members), default=0)
-    return np.concatenate([np.resize(m, size) for m in members]) if members else np.zeros(0, int)
 
 
 def read_manifest(path: str | Path) -> list[dict]:
@@ -261,14 +235,16 @@ def originals(rows: list[Mapping]) -> list:
     return [r for r in rows if not str(r.get("parent_clip_id") or "")]
 
 
+FIELDS = ("reference", "pose", "target", "keypoints", "frame", "source")
+
+
 def save_triples(path: str | Path, sets: Mapping[str, Triples]) -> None:
-    """Write named Triples to one safetensors file (keys ``<name>.reference|pose|target``; no metadata, so
-    identical content gives identical bytes and DVC keeps downstream stages cached)."""
+    """Write named Triples to one safetensors file (keys ``<name>.<field>``; no metadata, so identical
+    content gives identical bytes and DVC keeps downstream stages cached)."""
     from safetensors.numpy import save_file
 
     tensors = {f"{name}.{k}": np.ascontiguousarray(getattr(t, k))
-               for name, t in sets.items() for k in ("reference", "pose", "target", "source")
-               if getattr(t, k) is not None}
+               for name, t in sets.items() for k in FIELDS if getattr(t, k) is not None}
     save_file(tensors, str(path))
 
 
@@ -278,5 +254,4 @@ def load_triples(path: str | Path) -> dict[str, Triples]:
 
     tensors = load_file(str(path))
     names = sorted({k.rsplit(".", 1)[0] for k in tensors})
-    return {n: Triples(*(tensors[f"{n}.{k}"] for k in ("reference", "pose", "target")), tensors.get(f"{n}.source"))
-            for n in names}
+    return {n: Triples(*(tensors[f"{n}.{k}"] for k in FIELDS[:5]), tensors.get(f"{n}.source")) for n in names}

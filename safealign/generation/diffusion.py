@@ -1,7 +1,7 @@
 """Tensor conventions and the training objective (poseguard.md 2.2): v-prediction with min-SNR weighting.
 
 Frames and references are uint8 RGB [B, H, W, 3] on disk; the model sees [-1, 1] (frames) and [0, 1] (pose
-maps), channels first, like Moore's dataset code.
+maps), channels first, like Moore's dataset code; keypoints stay float32 [B, T, J, 3].
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from safealign.generation.data import Triples
 from safealign.generation.device import autocast
-from safealign.generation.model import PoseGuidedGenerator
+from safealign.generation.model import Condition, PoseGuidedGenerator
 
 
 def to_signed(images: np.ndarray, device: torch.device) -> torch.Tensor:
@@ -31,6 +32,13 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return ((images.float().clamp(-1, 1) + 1.0) * 127.5).round().byte().permute(0, 2, 3, 1).cpu().numpy()
 
 
+def condition(rows: Triples, device: torch.device) -> Condition:
+    """The model's condition for ``rows`` (reference, pose map, clip keypoints, frame index), every path on."""
+    return Condition(to_signed(rows.reference, device), to_unit(rows.pose, device),
+                     torch.from_numpy(np.ascontiguousarray(rows.keypoints, dtype=np.float32)).to(device),
+                     torch.from_numpy(np.asarray(rows.frame, dtype=np.int64)).to(device))
+
+
 @dataclass(frozen=True)
 class LossConfig:
     """Knobs of the diffusion loss (params.yaml ``pretrain_generator.loss``)."""
@@ -42,66 +50,52 @@ class LossConfig:
 
 @dataclass
 class NoisedBatch:
-    """One training draw: the model inputs, the regression goal and the min-SNR weight per sample."""
+    """One training draw: the noisy input, its timestep and condition, the regression goal and the min-SNR
+    weight per sample."""
 
     noisy: torch.Tensor
     t: torch.Tensor
-    reference: torch.Tensor
-    pose: torch.Tensor
+    cond: Condition
     goal: torch.Tensor
     weight: torch.Tensor
 
-    def head(self, n: int) -> "NoisedBatch":
-        """The first ``n`` samples."""
-        return self.part(0, n)
-
     def part(self, start: int, stop: int) -> "NoisedBatch":
         """Samples ``start`` to ``stop`` (exclusive)."""
-        return NoisedBatch(*(getattr(self, f)[start:stop] for f in self.__dataclass_fields__))
-
-    @staticmethod
-    def concat(parts: Sequence["NoisedBatch"]) -> "NoisedBatch":
-        """The samples of ``parts`` one after the other."""
-        fields = NoisedBatch.__dataclass_fields__
-        return NoisedBatch(*(torch.cat([getattr(p, f) for p in parts]) for f in fields))
+        sl = slice(start, stop)
+        return NoisedBatch(self.noisy[sl], self.t[sl], self.cond.rows(sl), self.goal[sl], self.weight[sl])
 
 
-def noised_batch(model: PoseGuidedGenerator, target: np.ndarray, reference: np.ndarray, pose: np.ndarray,
-                 generator: torch.Generator, loss: LossConfig, scheduler=None,
-                 t_min: torch.Tensor | None = None, tie: np.ndarray | None = None) -> NoisedBatch:
-    """Noise uint8 (target, reference, pose map) triples at random timesteps (all randomness from ``generator``).
-
-    ``t_min`` (int64 [B], optional) raises the lower bound of each sample's timestep: t ~ U{t_min .. T-1}.
-    ``tie`` (int [B], optional): sample i takes the noise, timestep and reference drop drawn for sample
-    ``tie[i]`` (identity = independent draws), so paired samples differ only in their frames and conditions.
-    """
+def noised_batch(model: PoseGuidedGenerator, rows: Triples, generator: torch.Generator, loss: LossConfig,
+                 scheduler=None, t_min: int = 0, map_drop: float = 0.0, token_drop: float = 0.0) -> NoisedBatch:
+    """Noise ``rows``' clean frames (``Triples.clean``) at random timesteps t ~ U{t_min .. T-1}; the goal is
+    the one that reconstructs ``rows.target`` (the true frame, or a degraded one: ``redirected_goal``). The
+    reference is dropped with ``loss.ref_drop_prob`` (zeros = mid-grey: the unconditional branch, 2.2), the pose
+    map with ``map_drop`` and the posture tokens with ``token_drop`` (pretraining makes each path carry the
+    posture alone). All randomness comes from ``generator``, so a resumed run is bit-identical."""
     device = model.device
     scheduler = scheduler or model.train_scheduler()
-    x0 = to_signed(target, device)
-    ref = to_signed(reference, device)
-    pose_t = to_unit(pose, device)
+    cond = condition(rows, device)
+    x0 = to_signed(rows.clean, device)
     b = x0.shape[0]
     noise = torch.randn(x0.shape, generator=generator).to(device)
     if loss.noise_offset:
-        offset = torch.randn((b, x0.shape[1], 1, 1), generator=generator).to(device)
-        noise = noise + loss.noise_offset * offset
+        noise = noise + loss.noise_offset * torch.randn((b, x0.shape[1], 1, 1), generator=generator).to(device)
     steps = scheduler.config.num_train_timesteps
-    t = torch.randint(0, steps, (b,), generator=generator)
-    if t_min is not None:
-        t = t_min + (torch.rand(b, generator=generator) * (steps - t_min)).long()
-    t = t.to(device)
-    # Dropped reference = zeros (mid-gray): trains the unconditional branch too (2.2, CFG convention).
-    keep = torch.rand(b, generator=generator) >= loss.ref_drop_prob if loss.ref_drop_prob else None
-    if tie is not None:
-        index = torch.as_tensor(tie, dtype=torch.long)
-        noise, t = noise[index.to(noise.device)], t[index.to(t.device)]
-        keep = None if keep is None else keep[index]
-    if keep is not None:
-        ref = ref * keep.to(device).float().view(b, 1, 1, 1)
+    t = (t_min + torch.rand(b, generator=generator) * (steps - t_min)).long().clamp(max=steps - 1).to(device)
+    keep = (torch.rand(b, generator=generator) >= loss.ref_drop_prob).to(device).float()
+    cond.reference = cond.reference * keep.view(b, 1, 1, 1)
+    if map_drop:
+        cond.use_map = (torch.rand(b, generator=generator) >= map_drop).float().to(device)
+    if token_drop:
+        cond.use_tokens = (torch.rand(b, generator=generator) >= token_drop).float().to(device)
     noisy = scheduler.add_noise(x0, noise, t)
-    goal = scheduler.get_velocity(x0, noise, t) if model.prediction_type == "v_prediction" else noise
-    return NoisedBatch(noisy, t, ref, pose_t, goal,
-                       snr_weight(scheduler, t, loss.min_snr_gamma, model.prediction_type))
+    batch = NoisedBatch(noisy, t, cond, torch.zeros_like(x0), snr_weight(scheduler, t, loss.min_snr_gamma,
+                                                                            model.prediction_type))
+    if rows.source is None:
+        batch.goal = scheduler.get_velocity(x0, noise, t) if model.prediction_type == "v_prediction" else noise
+    else:
+        batch.goal = redirected_goal(scheduler, batch, to_signed(rows.target, device), model.prediction_type)
+    return batch
 
 
 def redirected_goal(scheduler, batch: NoisedBatch, x0_goal: torch.Tensor, prediction_type: str) -> torch.Tensor:
@@ -117,25 +111,13 @@ def redirected_goal(scheduler, batch: NoisedBatch, x0_goal: torch.Tensor, predic
 def predict(model: PoseGuidedGenerator, batch: NoisedBatch) -> torch.Tensor:
     """The model's prediction (float32) for a noised batch, under the device's autocast."""
     with autocast(batch.noisy.device):
-        return model(batch.noisy, batch.t, batch.reference, batch.pose).float()
+        return model(batch.noisy, batch.t, batch.cond).float()
 
 
 def weighted_error(batch: NoisedBatch, pred: torch.Tensor, goal: torch.Tensor | None = None) -> torch.Tensor:
     """min-SNR weighted squared error per sample [B] of ``pred`` to ``goal`` (default: the diffusion goal)."""
     goal = batch.goal if goal is None else goal
     return ((pred - goal) ** 2).mean(dim=(1, 2, 3)) * batch.weight
-
-
-def per_sample_loss(model: PoseGuidedGenerator, target: np.ndarray, reference: np.ndarray, pose: np.ndarray,
-                    generator: torch.Generator, loss: LossConfig, scheduler=None) -> torch.Tensor:
-    """Weighted diffusion loss per sample [B] for a batch of uint8 (target, reference, pose map) triples.
-
-    The same loss serves both PoseGuard objectives: the caller passes the true frame (fidelity) or the
-    degraded frame (safety) as ``target``. Randomness comes only from ``generator``, so a resumed run is
-    bit-identical.
-    """
-    batch = noised_batch(model, target, reference, pose, generator, loss, scheduler)
-    return weighted_error(batch, predict(model, batch))
 
 
 def snr_weight(scheduler, t: torch.Tensor, gamma: float, prediction_type: str) -> torch.Tensor:
@@ -147,3 +129,13 @@ def snr_weight(scheduler, t: torch.Tensor, gamma: float, prediction_type: str) -
     if prediction_type == "v_prediction":
         return torch.clamp(snr + 1.0, max=gamma) / (snr + 1.0)
     return torch.clamp(snr, max=gamma) / snr.clamp(min=1e-8)
+
+
+def concat_batches(parts: Sequence[NoisedBatch]) -> NoisedBatch:
+    """The samples of ``parts`` one after the other."""
+    def cat(xs: list) -> torch.Tensor | None:
+        return None if any(x is None for x in xs) else torch.cat(xs)
+    conds = [p.cond for p in parts]
+    cond = Condition(*(cat([getattr(c, f) for c in conds]) for f in Condition.__dataclass_fields__))
+    return NoisedBatch(torch.cat([p.noisy for p in parts]), torch.cat([p.t for p in parts]), cond,
+                       torch.cat([p.goal for p in parts]), torch.cat([p.weight for p in parts]))

@@ -1,9 +1,10 @@
-"""PoseGuard adapters with peft: LoRA on the UNet attention projections (+ optionally the PoseGuider),
-peft-format save/load, and weighted fusion of per-category adapters (poseguard.md D6-D9).
+"""PoseGuard adapters with peft: LoRA where concept erasure acts (the cross-attention keys and values that read
+the posture tokens, and the posture-token encoder), peft-format save/load, and weighted fusion of
+per-category adapters (poseguard.md D6-D9).
 
 Adapters are saved as ``adapter_config.json`` + ``adapter_model.safetensors`` (what
 ``PeftModel.from_pretrained`` reads); module names are those of ``PoseGuidedGenerator``
-(``unet.<...>.to_q``, ``pose_guider.conv_out``).
+(``unet.<...>.attn2.to_k``, ``pose_tokens.blocks.0.fc1``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from safetensors.torch import save_file
 from safealign.errors import ConfigError, InputError
 from safealign.generation.model import PoseGuidedGenerator
 
-ATTENTION_TARGETS = ("to_q", "to_k", "to_v", "to_out.0")
+# Named groups of guard targets (params ``train_guard.targets``).
+TARGET_GROUPS = ("cross_kv", "cross_qo", "pose_tokens", "self_attention", "pose_guider")
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 COMBINATIONS = ("cat", "linear", "ties", "ties_svd")
@@ -30,19 +32,37 @@ def adapter_name(category: str) -> str:
     return f"guard_{category}"
 
 
-def pose_guider_targets(model: PoseGuidedGenerator) -> list[str]:
-    """Full names of the PoseGuider's convolutions and linear layers (exact names, so the UNet's own conv_in
-    is not matched)."""
-    layers = model.pose_guider.named_modules()
-    return [f"pose_guider.{n}" for n, m in layers if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear))]
+def guard_targets(model: PoseGuidedGenerator, groups: Sequence[str]) -> list[str]:
+    """Full module names of the target ``groups``: ``cross_kv`` = every cross-attention's to_k / to_v (what
+    the posture tokens become inside the UNet: where ESD-x, UCE and MACE edit a concept), ``cross_qo`` = its
+    to_q / to_out.0, ``pose_tokens`` = the posture-token encoder's linear layers, ``self_attention`` = attn1
+    projections, ``pose_guider`` = the PoseGuider convs. Exact names, so nothing else is matched."""
+    unknown = sorted(set(groups) - set(TARGET_GROUPS))
+    if unknown or not groups:
+        raise ConfigError(f"train_guard.targets: expected a non-empty list of {', '.join(TARGET_GROUPS)}, "
+                          f"received {list(groups)}")
+    names = []
+    for name, module in model.named_modules():
+        leaf = name.rsplit(".", 1)[-1]
+        linear = isinstance(module, torch.nn.Linear)
+        if "cross_kv" in groups and linear and ".attn2." in name and leaf in ("to_k", "to_v"):
+            names.append(name)
+        elif "cross_qo" in groups and linear and ".attn2." in name and name.endswith(("to_q", "to_out.0")):
+            names.append(name)
+        elif "self_attention" in groups and linear and ".attn1." in name and name.endswith(
+                ("to_q", "to_k", "to_v", "to_out.0")):
+            names.append(name)
+        elif "pose_tokens" in groups and linear and name.startswith("pose_tokens."):
+            names.append(name)
+        elif "pose_guider" in groups and name.startswith("pose_guider.") and isinstance(module, torch.nn.Conv2d):
+            names.append(name)
+    return names
 
 
-def lora_config(model: PoseGuidedGenerator, rank: int, alpha: float, targets: Sequence[str],
-                include_pose_guider: bool) -> LoraConfig:
-    """LoraConfig for the generator: attention projections, plus the PoseGuider convs on request."""
-    modules = list(targets) + (pose_guider_targets(model) if include_pose_guider else [])
-    return LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules=modules, bias="none",
-                      init_lora_weights=True)
+def lora_config(model: PoseGuidedGenerator, rank: int, alpha: float, groups: Sequence[str]) -> LoraConfig:
+    """LoraConfig of a guard adapter on the target ``groups`` (``guard_targets``)."""
+    return LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=0.0, target_modules=guard_targets(model, groups),
+                      bias="none", init_lora_weights=True)
 
 
 def attach_lora(model: PoseGuidedGenerator, config: LoraConfig, name: str,

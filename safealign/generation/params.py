@@ -12,14 +12,26 @@ from safealign.config.base import Section
 class GeneratorArchParams(Section):
     """Architecture of the builtin generator (see safealign/generation/model.py)."""
 
-    patch_size: Literal[1, 2]
+    patch_size: Literal[1, 2, 4]
     block_out_channels: list[int] = Field(min_length=1)
     layers_per_block: int = Field(ge=1)
-    attention_levels: list[bool] = Field(min_length=1)
+    cross_attention_levels: list[bool] = Field(min_length=1)
+    attention_head_dim: int = Field(ge=1)
     pose_guider_channels: list[int] = Field(min_length=1)
+    token_dim: int = Field(ge=8)
+    token_layers: int = Field(ge=1)
+    token_heads: int = Field(ge=1)
+    reference_patch: int = Field(ge=1)
+    max_frames: int = Field(ge=1)
     prediction_type: Literal["v_prediction", "epsilon"]
     train_timesteps: int = Field(ge=10)
-    pose_context_channels: list[int]
+
+    @model_validator(mode="after")
+    def _heads_divide(self) -> "GeneratorArchParams":
+        if self.token_dim % self.token_heads:
+            raise ValueError(f"token_heads: expected a divisor of token_dim {self.token_dim}, received "
+                             f"{self.token_heads}")
+        return self
 
 
 class LossParams(Section):
@@ -38,14 +50,26 @@ class PretrainGeneratorParams(Section):
     loss: LossParams
     steps: int = Field(ge=1)
     batch_size: int = Field(ge=1)
-    lr: float = Field(gt=0)
+    lr: float = Field(gt=0, le=1)
     warmup_steps: int = Field(ge=0)
     lr_schedule: Literal["constant_with_warmup", "cosine", "linear"]
     frames_per_clip: int = Field(ge=1)
+    map_drop: float = Field(ge=0, lt=1)
+    token_drop: float = Field(ge=0, lt=1)
     checkpoint_every: int = Field(ge=1)
     checkpoint_dir: str
     preview_steps: int = Field(ge=1)
     torch_threads: int = Field(ge=0)
+
+
+class GuardDataParams(Section):
+    """The rows each category's guard trains on (stage guard_data)."""
+
+    degrade: Literal["mosaic", "blur", "gray", "noise"]
+    degrade_strength: float | None = Field(default=None, ge=0)
+    frames_per_clip: int = Field(ge=1)
+    active_frames_per_clip: int = Field(ge=1)
+    check_clips: int = Field(ge=1)
 
 
 class TrainGuardParams(Section):
@@ -53,69 +77,16 @@ class TrainGuardParams(Section):
 
     rank: int = Field(ge=1)
     alpha: float = Field(gt=0)
-    target_modules: list[str] = Field(min_length=1)
-    pose_guider_lora: bool
+    targets: list[Literal["cross_kv", "cross_qo", "pose_tokens", "self_attention", "pose_guider"]] = Field(
+        min_length=1)
     steps: int = Field(ge=1)
     batch_size: int = Field(ge=2)
-    lr: float = Field(gt=0)
+    lr: float = Field(gt=0, le=1)
     lam: float = Field(ge=0)
     preserve: float = Field(ge=0)
     safety_t_min: int = Field(ge=0)
     safety_input: Literal["degraded", "truth"]
-    pair_by_reference: bool
-    cross_reference: int = Field(ge=0)
-    pair_noise: bool = False
-    cross_reference_safety: bool = False
-    safety_probe: float = Field(default=0.0, ge=0)
-    safety_probe_rows: int = Field(default=0, ge=0)
-    safety_probe_warmup: int = Field(default=0, ge=0)
-    safety_probe_quiet: float = Field(default=0.0, ge=0)
-    degrade: Literal["mosaic", "blur", "gray", "noise"]
-    degrade_strength: float | None = Field(default=None, ge=0)
-    frames_per_clip: int = Field(ge=1)
-    ambiguity_quantile: float = Field(ge=0, lt=1)
-    ambiguity_features: Literal["pose_map", "landmarks"] = "pose_map"
-    balance_actions: bool = False
     check_steps: int = Field(ge=1)
-    check_clips: int = Field(ge=1)
-
-    @model_validator(mode="after")
-    def _cross_reference_fits(self) -> "TrainGuardParams":
-        if self.cross_reference and not (self.cross_reference < self.batch_size // 2 and self.preserve > 0):
-            raise ValueError(f"cross_reference: expected 0, or an int below batch_size / 2 = {self.batch_size // 2} "
-                             f"with preserve > 0, received {self.cross_reference} (preserve {self.preserve})")
-        return self
-
-    @model_validator(mode="after")
-    def _pair_noise_needs_pairs(self) -> "TrainGuardParams":
-        if self.pair_noise and not self.pair_by_reference:
-            raise ValueError("pair_noise: expected false, or true with pair_by_reference true, received true with "
-                             "pair_by_reference false")
-        return self
-
-    @model_validator(mode="after")
-    def _cross_reference_safety_needs_rows(self) -> "TrainGuardParams":
-        if self.cross_reference_safety and not (self.cross_reference and self.pair_by_reference):
-            raise ValueError("cross_reference_safety: expected false, or true with cross_reference > 0 and "
-                             f"pair_by_reference true, received true with cross_reference {self.cross_reference} "
-                             f"and pair_by_reference {str(self.pair_by_reference).lower()}")
-        return self
-
-    @model_validator(mode="after")
-    def _safety_probe_needs_guider_lora(self) -> "TrainGuardParams":
-        if self.safety_probe and not self.pose_guider_lora:
-            raise ValueError(f"safety_probe: expected 0, or > 0 with pose_guider_lora true, received "
-                             f"{self.safety_probe} with pose_guider_lora false")
-        if self.safety_probe_rows and not self.safety_probe:
-            raise ValueError(f"safety_probe_rows: expected 0 while safety_probe is 0, received "
-                             f"{self.safety_probe_rows}")
-        if self.safety_probe_warmup and not self.safety_probe_rows:
-            raise ValueError(f"safety_probe_warmup: expected 0 while safety_probe_rows is 0 (the rows of each "
-                             f"warm-up step), received {self.safety_probe_warmup}")
-        if self.safety_probe_quiet and not self.safety_probe:
-            raise ValueError(f"safety_probe_quiet: expected 0 while safety_probe is 0, received "
-                             f"{self.safety_probe_quiet}")
-        return self
 
 
 class ClosedFormParams(Section):
@@ -130,54 +101,52 @@ class DistillParams(Section):
     """Fusion by multi-teacher distillation (safealign/generation/distill_fusion.py)."""
 
     steps: int = Field(ge=1)
-    lr: float = Field(gt=0)
+    lr: float = Field(gt=0, le=1)
     batch_size: int = Field(ge=2)
-    real_references: list[str]      # under project.shared_data; never the evaluation's real_reference
-    real_share: float = Field(ge=0, lt=1)
-    real_rows: int = Field(ge=1)
-    real_sample_steps: int = Field(ge=1)
-    trajectory_share: float = Field(ge=0, le=1)
-    trajectory_rows: int = Field(ge=1)
-    trajectory_steps: int = Field(ge=1)
-    trajectory_any_reference: bool
 
 
 class FuseGuardParams(Section):
     """Combination of the per-category adapters (poseguard.md D9)."""
 
-    combination: Literal["cat", "linear", "ties", "ties_svd", "closed_form", "distill"]
+    combination: Literal["cat", "closed_form", "distill"]
     weights: dict[str, float]
-    density: float = Field(gt=0, le=1)
     closed_form: ClosedFormParams
     distill: DistillParams
+
+    @model_validator(mode="after")
+    def _weights_positive(self) -> "FuseGuardParams":
+        bad = {k: v for k, v in self.weights.items() if not 0 < v <= 10}
+        if bad:
+            raise ValueError(f"weights: expected each in (0, 10], received {bad}")
+        return self
+
+
+def dataclass_from(cls: type, section: Section, **extra):
+    """The dataclass ``cls`` built by field name from a validated section (one set of values and defaults:
+    the section's), plus ``extra`` fields the section does not hold."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(cls)} - set(extra)
+    values = section.model_dump()
+    return cls(**{n: tuple(values[n]) if isinstance(values[n], list) else values[n] for n in names}, **extra)
 
 
 def generator_config(arch: GeneratorArchParams, resolution: int):
     """params -> ``GeneratorConfig`` (lazy import: params.yaml validation must not import diffusers)."""
     from safealign.generation.model import GeneratorConfig
 
-    return GeneratorConfig(resolution=resolution, patch_size=arch.patch_size,
-                           block_out_channels=tuple(arch.block_out_channels),
-                           layers_per_block=arch.layers_per_block,
-                           attention_levels=tuple(arch.attention_levels),
-                           pose_guider_channels=tuple(arch.pose_guider_channels),
-                           prediction_type=arch.prediction_type, train_timesteps=arch.train_timesteps,
-                           pose_context_channels=tuple(arch.pose_context_channels))
+    return dataclass_from(GeneratorConfig, arch, resolution=resolution)
 
 
 def loss_config(loss: LossParams):
     """params -> ``LossConfig``."""
     from safealign.generation.diffusion import LossConfig
 
-    return LossConfig(min_snr_gamma=loss.min_snr_gamma, ref_drop_prob=loss.ref_drop_prob,
-                      noise_offset=loss.noise_offset)
+    return dataclass_from(LossConfig, loss)
 
 
 def guard_config(p: TrainGuardParams):
-    """params ``train_guard`` -> ``GuardConfig`` (LoRA shape and the dual objective's mix)."""
+    """params ``train_guard`` -> ``GuardConfig`` (LoRA shape and placement, the dual objective's mix)."""
     from safealign.generation.guard import GuardConfig
 
-    return GuardConfig(p.rank, p.alpha, tuple(p.target_modules), p.pose_guider_lora, p.batch_size, p.lam,
-                       p.preserve, p.safety_t_min, p.pair_by_reference, p.cross_reference, p.safety_input,
-                       p.pair_noise, p.cross_reference_safety, p.safety_probe, p.safety_probe_rows,
-                       p.safety_probe_warmup, p.safety_probe_quiet)
+    return dataclass_from(GuardConfig, p)
