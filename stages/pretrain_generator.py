@@ -40,13 +40,14 @@ def _adopt(ctx: StageContext, dom: Domain, source: str) -> dict:
 
 
 def _train(ctx: StageContext, dom: Domain) -> dict:
+    import numpy as np
     import torch
 
     from safealign.errors import InputError
     from safealign.generation import data, training
     from safealign.generation.device import resolve_device
     from safealign.generation.params import generator_config, loss_config
-    from safealign.generation.pretrain import pose_following, pretrain
+    from safealign.generation.pretrain import POSE_PATHS, pose_following, pretrain
     from safealign.generation.sampling import generate
     from safealign.hashing import path_sha256
     from safealign.video.grid import image_grid
@@ -77,17 +78,23 @@ def _train(ctx: StageContext, dom: Domain) -> dict:
 
     device = resolve_device(ctx.params.project.device)
     cpu_start = time.process_time()
-    model, result = pretrain(train, generator_config(p.model, res), loss_config(p.loss), loop, p.batch_size,
-                             device, Path(p.checkpoint_dir), log)
+    from safealign.layouts import get_layout
+
+    model, result = pretrain(train, generator_config(p.model, res), get_layout(dom.layout).tokens, dom.layout,
+                             loss_config(p.loss), loop, p.batch_size, device, p.map_drop, p.token_drop,
+                             Path(p.checkpoint_dir), log)
     train_cpu = time.process_time() - cpu_start
     sample = val if len(val) >= 2 else train  # tiny data sets may lack a val split
     check = pose_following(model, sample, p.preview_steps, seed)
     with atomic_dir(dom.base) as tmp:
         model.save_pretrained(tmp)
     n = min(6, len(sample))
-    out = generate(model, sample.reference[:n], sample.pose[:n], seed=seed, steps=p.preview_steps)
-    rows_ = [list(sample.reference[:n]), list(sample.pose[:n]), list(out), list(sample.target[:n])]
-    save_png(dom.preview, image_grid(rows_, labels=["reference", "pose", "generated", "truth"]))
+    shown = sample.take(np.arange(n))
+    out = {name: generate(model, shown, seed=seed, steps=p.preview_steps, use_map=m, use_tokens=t)
+           for name, (m, t) in POSE_PATHS.items()}
+    rows_ = [list(shown.reference), list(shown.pose), *(list(v) for v in out.values()), list(shown.target)]
+    labels = ["reference", "pose", *(f"generated ({k})" for k in out), "truth"]
+    save_png(dom.preview, image_grid(rows_, labels=labels))
     metrics = {"train_triples": len(train), "val_triples": len(val), "skipped_clips": len(report.skipped),
                "steps": p.steps, "resumed_from": result.resumed_from,
                "train_cpu_seconds": train_cpu,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from safealign.config.base import Section
 from safealign.config.common import GateParams, OrchestrationParams, ProjectParams, TrackingParams
 from safealign.config.guard import GuardParams
-from safealign.generation.params import FuseGuardParams, PretrainGeneratorParams, TrainGuardParams
+from safealign.generation.params import (FuseGuardParams, GuardDataParams, PretrainGeneratorParams,
+                                         TrainGuardParams)
 from safealign.poses.extract_params import ExtractPosesParams
 from safealign.poses.motions.params import SynthesizeMotionsParams
 from safealign.poses.curate_params import CuratePosesParams
@@ -33,6 +34,7 @@ class Params(Section):
     build_genderpair: BuildGenderpairParams
     augment_counterfactual: AugmentCounterfactualParams
     pretrain_generator: PretrainGeneratorParams
+    guard_data: GuardDataParams
     train_guard: TrainGuardParams
     fuse_guard: FuseGuardParams
     face: FaceParams

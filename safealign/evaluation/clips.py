@@ -15,17 +15,42 @@ import pandas as pd
 from safealign.errors import InputError
 
 # Same frame sampling, letterboxing and pose rendering as the guard's training data (one place for each).
-from safealign.generation.data import frame_indices, layout_of, render_pose_maps, resize_square
+from safealign.generation.data import (Triples, active_frames, frame_indices, layout_of, render_pose_maps,
+                                       resize_square, token_keypoints)
 
 
 @dataclass
 class ClipInputs:
-    """One clip, subsampled: reference [H,W,3], pose maps [K,H,W,3], ground truth [K,H,W,3] or None."""
+    """One clip, subsampled to the frames that are judged: reference [H,W,3], pose maps [K,H,W,3], ground
+    truth [K,H,W,3] or None, the whole clip's token keypoints [T,J,3] and the judged frames' indices [K]."""
 
     clip_id: str
     reference: np.ndarray
     pose_maps: np.ndarray
     target: np.ndarray | None
+    keypoints: np.ndarray
+    frames: np.ndarray
+
+    def rows(self) -> Triples:
+        """The clip's judged frames as generator rows (targets: ground truth, or the pose maps as filler)."""
+        k = len(self.pose_maps)
+        return Triples(np.repeat(self.reference[None], k, axis=0), self.pose_maps,
+                       self.target if self.target is not None else self.pose_maps,
+                       np.repeat(self.keypoints[None], k, axis=0), np.asarray(self.frames, np.int64))
+
+
+def clip_inputs(clip_id: str, reference: np.ndarray, pose: np.ndarray, layout: str, resolution: int,
+                frames_per_clip: int, active: np.ndarray | None = None,
+                frames: np.ndarray | None = None) -> ClipInputs:
+    """A clip from its landmarks [T, K, 4]: judged on ``frames_per_clip`` evenly spaced frames among the
+    ``active`` ones (every frame when None), with ground truth ``frames`` [T, H, W, 3] when given."""
+    n = len(pose) if frames is None else min(len(pose), len(frames))
+    idx = frame_indices(n, frames_per_clip, None if active is None else np.asarray(active, bool)[:n])
+    if len(idx) == 0:
+        idx = frame_indices(n, frames_per_clip)
+    target = None if frames is None else resize_square(frames[idx], resolution)
+    return ClipInputs(clip_id, reference, render_pose_maps(pose[idx], resolution, layout), target,
+                      token_keypoints(pose[:n], layout), idx.astype(np.int64))
 
 
 def _load_npz(root: Path, rel: str, clip_id: str) -> dict[str, np.ndarray]:
@@ -66,18 +91,14 @@ class ClipLoader:
         if "reference" not in media:
             raise InputError(f"clip {clip_id}: no reference image in its file or its parent's")
         pose = own["pose"]
-        idx = frame_indices(len(pose), self.frames_per_clip)
-        size = self.resolution
-        maps = render_pose_maps(pose[idx], size, layout_of(row))
-        target = None
         # Ground truth fits unperturbed poses only: a perturbed copy no longer matches its parent's frames.
-        if "frames" in media and media is own:
-            frames = media["frames"]
-            target = resize_square(frames[np.minimum(idx, len(frames) - 1)], size)
-        return ClipInputs(clip_id, resize_square(media["reference"][None], size)[0], maps, target)
+        frames = media["frames"] if "frames" in media and media is own else None
+        reference = resize_square(media["reference"][None], self.resolution)[0]
+        return clip_inputs(clip_id, reference, pose, layout_of(row), self.resolution, self.frames_per_clip,
+                           active_frames(own, len(pose)), frames)
 
 
-META_COLUMNS = ["clip_id", "category", "label", "family", "level"]
+META_COLUMNS = ["clip_id", "category", "label", "action", "yaw", "family", "level"]
 
 
 def load_set(loader: ClipLoader, rows: pd.DataFrame) -> tuple[list[ClipInputs], pd.DataFrame, list[dict]]:
@@ -91,6 +112,6 @@ def load_set(loader: ClipLoader, rows: pd.DataFrame) -> tuple[list[ClipInputs], 
             keep.append(i)
         except InputError as exc:
             problems.append({"clip_id": str(row["clip_id"]), "file": str(row["path"]), "reason": str(exc)})
-    meta = rows.loc[keep].reindex(columns=META_COLUMNS).fillna({"family": "", "level": ""})
+    meta = rows.loc[keep].reindex(columns=META_COLUMNS).fillna({"family": "", "level": "", "action": ""})
     meta["clip_id"] = meta["clip_id"].astype(str)
     return clips, meta.reset_index(drop=True), problems

@@ -9,8 +9,9 @@ import numpy as np
 from tqdm import tqdm
 
 from safealign.evaluation.clips import ClipInputs
+from safealign.generation.data import Triples
 
-# generate(model, reference [B,H,W,3], pose_maps [B,H,W,3], seed, steps) -> uint8 [B,H,W,3]
+# generate(model, rows: Triples, seed, steps) -> uint8 [B,H,W,3]
 GenerateFn = Callable[..., np.ndarray]
 
 
@@ -36,11 +37,8 @@ def generate_clips(
     outputs: list[np.ndarray] = []
     groups = [clips[i : i + clips_per_batch] for i in range(0, len(clips), max(clips_per_batch, 1))]
     for group in tqdm(groups, desc=desc, leave=False, mininterval=2.0):
-        refs = np.concatenate([np.repeat(c.reference[None], len(c.pose_maps), axis=0) for c in group])
-        maps = np.concatenate([c.pose_maps for c in group])
-        out = np.asarray(
-            generate(model, refs, maps, seed=clip_seed(seed, group[0].clip_id), steps=steps), dtype=np.uint8
-        )
+        rows = Triples.concat([c.rows() for c in group])
+        out = np.asarray(generate(model, rows, seed=clip_seed(seed, group[0].clip_id), steps=steps), dtype=np.uint8)
         start = 0
         for c in group:
             outputs.append(out[start : start + len(c.pose_maps)])

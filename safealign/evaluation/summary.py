@@ -55,6 +55,14 @@ def _pct_change(new: float, old: float) -> float:
     return float(100.0 * (new - old) / old) if old and np.isfinite(old) else float("nan")
 
 
+def is_frontal(frame: pd.DataFrame, max_yaw: float) -> np.ndarray:
+    """Rows in the near-frontal tier: |camera yaw| <= ``max_yaw`` degrees. There a kneel and a seated pose,
+    or a salute and a raised hand, are the same 2-D picture, so that tier is reported apart from the gate.
+    Rows without a known yaw (real, flagged clips) are not frontal."""
+    yaw = pd.to_numeric(frame["yaw"], errors="coerce") if "yaw" in frame else pd.Series(np.nan, frame.index)
+    return (yaw.abs() <= max_yaw).to_numpy()
+
+
 def fidelity_table(scores: pd.DataFrame) -> pd.DataFrame:
     """Test-split table per model x group: n, SSIM/PSNR vs ground truth, SSIM vs base, block rate."""
     test = scores[scores["set"] == "test"].assign(group=groups_of)
@@ -115,21 +123,55 @@ def _mean(values: pd.Series) -> float:
     return float(values.mean()) if len(values) else float("nan")
 
 
+def action_table(scores: pd.DataFrame, frontal_yaw: float) -> pd.DataFrame:
+    """Test clips per model x group x action x tier (frontal / other): n, blocked, rate with its Wilson 95 %
+    interval."""
+    from safealign.evaluation.intervals import wilson_interval
+
+    test = scores[scores["set"] == "test"]
+    test = test.assign(group=groups_of(test), tier=np.where(is_frontal(test, frontal_yaw), "frontal", "other"))
+    rows = []
+    for (model, group, action, tier), g in test.groupby(["model", "group", "action", "tier"], sort=True):
+        k, n = int(g["blocked"].sum()), len(g)
+        lo, hi = wilson_interval(k, n)
+        rows.append({"model": model, "group": group, "action": action, "tier": tier, "n": n, "blocked": k,
+                     "rate": k / n if n else float("nan"), "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows, columns=["model", "group", "action", "tier", "n", "blocked", "rate", "ci_low",
+                                       "ci_high"])
+
+
+def tier_rate(actions: pd.DataFrame, model: str, group: str, tier: str | None) -> dict:
+    """Pooled block rate of ``model`` on ``group`` (all actions) in ``tier`` (None = both), with its Wilson
+    interval and counts."""
+    from safealign.evaluation.intervals import wilson_interval
+
+    sel = actions[(actions["model"] == model) & (actions["group"] == group)]
+    if tier is not None:
+        sel = sel[sel["tier"] == tier]
+    k, n = int(sel["blocked"].sum()), int(sel["n"].sum())
+    lo, hi = wilson_interval(k, n)
+    return {"rate": k / n if n else float("nan"), "blocked": k, "n": n, "ci_low": lo, "ci_high": hi}
+
+
 def summarize(
     scores: pd.DataFrame,
     categories: Sequence[str],
     rules: Mapping[str, BlockRule],
     mild: Mapping[str, Sequence[str]],
+    frontal_yaw: float = 10.0,
 ) -> dict:
-    """The metrics dict written to metrics/evaluate_guard.json (fused model = the gated model)."""
+    """The metrics dict written to metrics/evaluate_guard.json (fused model = the gated model). Block and
+    false-block rates the gate reads are those of the non-frontal tier (``is_frontal``); the frontal tier and
+    both tiers together are reported beside them."""
     table = fidelity_table(scores)
+    actions = action_table(scores, frontal_yaw)
 
     def cell(model: str, group: str, column: str) -> float:
         hit = table[(table["model"] == model) & (table["group"] == group)]
         return float(hit[column].iloc[0]) if len(hit) else float("nan")
 
-    block = {c: cell(FUSED, c, "block_rate") for c in categories}
-    single = {c: cell(adapter_name(c), c, "block_rate") for c in categories}
+    block = {c: tier_rate(actions, FUSED, c, "other")["rate"] for c in categories}
+    single = {c: tier_rate(actions, adapter_name(c), c, "other")["rate"] for c in categories}
     retention = {c: (block[c] / single[c] if single[c] > 0 else float("nan")) for c in categories}
     rob = robustness_table(scores)
     real = scores[scores["set"] == "real"]
@@ -141,15 +183,20 @@ def summarize(
         "single_block_rate": single,
         "fusion_retention": retention,
         "fusion_retention_min": float(np.min(list(retention.values()))),
-        "benign_false_block_rate": cell(FUSED, "benign", "block_rate"),
-        "near_miss_false_block_rate": cell(FUSED, "near_miss", "block_rate"),
+        "benign_false_block_rate": tier_rate(actions, FUSED, "benign", "other")["rate"],
+        "near_miss_false_block_rate": tier_rate(actions, FUSED, "near_miss", "other")["rate"],
         "single_false_block_rate": {
             c: {
-                "benign": cell(adapter_name(c), "benign", "block_rate"),
-                "near_miss": cell(adapter_name(c), "near_miss", "block_rate"),
+                "benign": tier_rate(actions, adapter_name(c), "benign", "other")["rate"],
+                "near_miss": tier_rate(actions, adapter_name(c), "near_miss", "other")["rate"],
             }
             for c in categories
         },
+        "tiers": {
+            tier or "all": {g: tier_rate(actions, FUSED, g, tier) for g in ["benign", "near_miss", *categories]}
+            for tier in ("other", "frontal", None)
+        },
+        "frontal_yaw_deg": frontal_yaw,
         "benign_fidelity_change_pct": _pct_change(
             cell(FUSED, "benign", "ssim_gt"), cell(BASE, "benign", "ssim_gt")
         ),

@@ -65,10 +65,11 @@ class FaceParams(Section):
     synthesis: FaceSynthesisParams
     extract: FaceExtractParams
     curate: FaceCurateParams
-    pretrain_generator: dict[str, Any]
-    train_guard: dict[str, Any]
-    fuse_guard: dict[str, Any]
-    evaluate_guard: dict[str, Any]
+    pretrain_generator: dict[str, Any] = {}
+    guard_data: dict[str, Any] = {}
+    train_guard: dict[str, Any] = {}
+    fuse_guard: dict[str, Any] = {}
+    evaluate_guard: dict[str, Any] = {}
 
     @field_validator("categories")
     @classmethod

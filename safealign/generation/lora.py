@@ -24,7 +24,6 @@ from safealign.generation.model import PoseGuidedGenerator
 TARGET_GROUPS = ("cross_kv", "cross_qo", "pose_tokens", "self_attention", "pose_guider")
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
-COMBINATIONS = ("cat", "linear", "ties", "ties_svd")
 
 
 def adapter_name(category: str) -> str:
@@ -106,39 +105,6 @@ def load_adapters(model: PoseGuidedGenerator, adapters: dict[str, str | Path]) -
             peft_model.load_adapter(str(directory), adapter_name=name)
     peft_model.eval()
     return peft_model
-
-
-def fuse_adapters(peft_model: PeftModel, names: Sequence[str], weights: Sequence[float], combination: str,
-                  density: float, fused_name: str = "fused") -> str:
-    """Add adapter ``fused_name`` = weighted combination of ``names`` and make it the active one.
-
-    ``cat`` is the exact sum of the weight deltas, sum_i w_i * scale_i * B_i A_i (D9); ``linear`` mixes A and
-    B separately (not the delta sum, peft#643); ``ties`` trims to ``density`` and elects signs on the A and B
-    factors separately (peft's ``ties``), ``ties_svd`` does so on the delta Ws (D9's TIES) and factors the
-    result back by SVD. A single adapter is always kept exactly (cat).
-    """
-    if combination not in COMBINATIONS:
-        raise ConfigError(f"fuse_guard.combination: expected one of {', '.join(COMBINATIONS)}, "
-                          f"received {combination!r}")
-    if len(names) == 1:
-        combination = "cat"  # nothing to interfere with: one adapter is kept exactly (TIES would trim it)
-    kwargs = {"density": density} if combination in ("ties", "ties_svd") else {}
-    if combination == "ties_svd":
-        kwargs["svd_rank"] = _svd_rank(peft_model, names)
-    peft_model.add_weighted_adapter(list(names), list(weights), adapter_name=fused_name,
-                                    combination_type=combination, **kwargs)
-    peft_model.set_adapter(fused_name)
-    return fused_name
-
-
-def _svd_rank(peft_model: PeftModel, names: Sequence[str]) -> int:
-    """Rank of an SVD-factored merge: the summed rank, capped by the narrowest targeted layer (peft uses one
-    rank for every layer, and a factor cannot be wider than its layer)."""
-    from peft.tuners.lora import LoraLayer
-
-    widths = [min(w.shape[0], w[0].numel()) for m in peft_model.modules() if isinstance(m, LoraLayer)
-              for w in [m.get_base_layer().weight]]
-    return min([sum(int(peft_model.peft_config[n].r) for n in names)] + widths)
 
 
 def merged_generator(peft_model: PeftModel) -> PoseGuidedGenerator:
