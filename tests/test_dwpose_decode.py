@@ -47,7 +47,8 @@ def _truth() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _unhidden(maps: np.ndarray, truth: np.ndarray, drawn: np.ndarray) -> np.ndarray:
-    """Drawn joints whose disc still shows a third of its pixels in the clean render (not under later discs)."""
+    """Drawn joints whose disc still shows a third of its pixels in the clean render (not under later
+    discs)."""
     h, w = maps.shape[1:3]
     r = scaled_size(w, h, 4)
     disc = cv2.circle(np.zeros((2 * r + 1, 2 * r + 1), np.uint8), (r, r), r, 1, -1).astype(bool)

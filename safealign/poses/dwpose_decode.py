@@ -1,8 +1,8 @@
 """Keypoints back from a rendered OpenPose / DWPose skeleton (image or video), as the generator needs them.
 
-A render (poseguard.md section 3.4; ``safealign.poses.render``) draws limbs as ellipses at 60 % of their colour
-and each visible joint as a disc of radius 4 (at a 512-px short side) in its full colour, last. DWPose adds
-hands (thin HSV-coloured edges, joint discs in (0, 0, 255), the left knee's colour) and white face dots.
+A render (poseguard.md section 3.4; ``safealign.poses.render``) draws limbs as ellipses at 60 % of their
+colour and each visible joint as a disc of radius 4 (at a 512-px short side) in its full colour, last. DWPose
+adds hands (thin HSV-coloured edges, joint discs in (0, 0, 255), the left knee's colour) and white face dots.
 
 Decoding, per frame (a frame whose lit pixels are mostly not palette colours is no render: nothing found):
 1. each pixel takes its nearest palette class (``safealign.poses.dwpose_palette``);
@@ -177,7 +177,8 @@ def read_pose_render(path: str | Path, max_frames: int | None = None) -> tuple[n
     An image is one frame with fps 0. Raises ``InputError`` naming the file when it is not media, cannot be
     read, or no frame shows a skeleton in the OpenPose / DWPose colours.
     """
-    from safealign.video.io import IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_video, media_kind, probe_video, read_image
+    from safealign.video.io import (IMAGE_SUFFIXES, VIDEO_SUFFIXES, iter_video, media_kind, probe_video,
+                                    read_image)
 
     path = Path(path)
     kind = media_kind(path)

@@ -96,7 +96,8 @@ def _other_end(limb: int, joint: int) -> int:
     return b if a == joint else a
 
 
-def _junction(joint: int, keypoints: np.ndarray, axes: list[LimbAxis | None], radius: int) -> np.ndarray | None:
+def _junction(joint: int, keypoints: np.ndarray, axes: list[LimbAxis | None],
+              radius: int) -> np.ndarray | None:
     """Where the axes of the joint's present limbs cross, when two of them cross at a fair angle and the point
     lies at an end of each (beyond its centre from a known other joint)."""
     mine = [(i, axes[i]) for i in INCIDENT_LIMBS[joint] if axes[i] is not None]
@@ -137,9 +138,10 @@ def _far_end_mean(joint: int, keypoints: np.ndarray, limbs: list[np.ndarray], pr
 
 
 def _far_end(limb: np.ndarray, known: np.ndarray, radius: int) -> np.ndarray | None:
-    """The other end (pixels) of the limb ellipse that starts at ``known``, or None where no piece of it touches
-    ``known``. Its pieces are the component touching ``known`` plus those further along the same line (a limb
-    drawn over it can cut it in two); pixels of its colour elsewhere (compression rims) are left out."""
+    """The other end (pixels) of the limb ellipse that starts at ``known``, or None where no piece of it
+    touches ``known``. Its pieces are the component touching ``known`` plus those further along the same line
+    (a limb drawn over it can cut it in two); pixels of its colour elsewhere (compression rims) are left
+    out."""
     ys, xs = np.nonzero(limb)
     y0, x0 = int(ys.min()), int(xs.min())
     known = known - (x0, y0)

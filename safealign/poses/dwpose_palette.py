@@ -43,7 +43,8 @@ def classify_pixels(image: np.ndarray, tolerance: float = DEFAULT_TOLERANCE) -> 
     Euclidean RGB distance, colours looked up in bins of 4 levels)."""
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"classify_pixels: expected uint8 RGB [H, W, 3], got {image.dtype} {list(image.shape)}")
+        raise ValueError(f"classify_pixels: expected uint8 RGB [H, W, 3], got {image.dtype} "
+                         f"{list(image.shape)}")
     q = image >> (8 - LOOKUP_BITS)
     return _lookup(float(tolerance))[q[..., 0], q[..., 1], q[..., 2]]
 
