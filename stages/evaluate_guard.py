@@ -43,9 +43,11 @@ def _run(ctx: StageContext) -> dict:
     from safealign.evaluation.real import real_inputs
     from safealign.evaluation.report import build_report, example_grid, group_grids
     from safealign.evaluation.sets import select_sets
+    from safealign.evaluation.report_sections import action_section, ceiling_section, curve_section, tier_section
     from safealign.evaluation.summary import (
         BASE,
         FUSED,
+        action_table,
         adapter_name,
         calibrate_rules,
         fidelity_table,
@@ -109,7 +111,11 @@ def _run(ctx: StageContext) -> dict:
     )
     rules = calibrate_rules(scores, sec.threshold_percentile, sec.threshold_margin)
     scores = mark_blocked(scores, rules)
-    metrics = summarize(scores, categories, rules, sec.robustness_mild)
+    metrics = summarize(scores, categories, rules, sec.robustness_mild, sec.frontal_yaw_deg)
+    actions = action_table(scores, sec.frontal_yaw_deg)
+    ceiling, ceiling_rows, ceiling_note = _ceiling(ctx, manifest, categories, sec.frontal_yaw_deg)
+    metrics["keypoint_ceiling"] = ceiling
+    curves = _curves(dom, categories)
     metrics["threshold_rule"] = rules[FUSED].describe()
     metrics["quarantined_clips"] = len(problems)
 
@@ -147,6 +153,10 @@ def _run(ctx: StageContext) -> dict:
         TITLES[dom.name],
         gated_model,
     )
+    tier_section(report, metrics, categories)
+    action_section(report, actions, categories)
+    ceiling_section(report, ceiling_rows, ceiling_note)
+    curve_section(report, curves)
     for p in problems:
         report.note(f"skipped clip {p['clip_id']} ({p['file']}): {p['reason']}")
     metrics_file = dom.metrics_file("evaluate_guard")
@@ -156,6 +166,30 @@ def _run(ctx: StageContext) -> dict:
     ctx.tracker.log_artifact(metrics_file)
     print("\n".join(gate_lines))
     return {k: v for k, v in metrics.items() if k != "threshold_rule"}
+
+
+def _ceiling(ctx: StageContext, manifest: pd.DataFrame, categories: list, frontal: float):
+    """The keypoint learnability ceiling on the same manifest (a classifier on the keypoint sequences)."""
+    from safealign.evaluation.keypoint_ceiling import ceiling_table, keypoint_ceiling
+
+    try:
+        results, table = keypoint_ceiling(manifest, ctx.root, categories, seed=ctx.params.project.seed,
+                                          frontal_deg=frontal)
+    except (InputError, ValueError) as exc:
+        return {}, None, f"Not measured: {exc}"
+    return results, table, ""
+
+
+def _curves(dom, categories: list) -> dict:
+    """Each adapter's learning curve from its train_guard metrics (empty where none was recorded)."""
+    import json
+
+    out = {}
+    for c in categories:
+        path = dom.metrics_file(f"train_guard/{c}")
+        if path.is_file():
+            out[c] = json.loads(path.read_text(encoding="utf-8")).get("curve") or []
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

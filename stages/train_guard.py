@@ -28,7 +28,6 @@ def _run(ctx: StageContext) -> dict:
     set_threads(ctx.params.pretrain_generator.torch_threads)
     from safealign.errors import InputError
     from safealign.generation import data, guard, training
-    from safealign.generation.degrade import degrade
     from safealign.generation.lora import adapter_name, adapter_summary, save_adapter
     from safealign.generation.loading import load_generator
     from safealign.generation.params import guard_config, loss_config
@@ -51,28 +50,46 @@ def _run(ctx: StageContext) -> dict:
             ctx.tracker.log_metrics(values, step=step)
 
     name = adapter_name(cat)
+    probe = _curve_probe(ctx, dom, source, p)
+    callback = log if probe is None else (lambda step, values: (log(step, values), probe(step, values)))
     cpu_start = time.process_time()
     loss = loss_config(ctx.params.pretrain_generator.loss)
     model, result = guard.train_guard(base, sets["fidelity"], sets["safety"], name, cfg, loss, loop,
-                                      dom.base.resolve(), log)
+                                      dom.base.resolve(), callback, None if probe is None else probe.bind)
     train_cpu = time.process_time() - cpu_start
     out = dom.adapters / cat
     with atomic_dir(out) as tmp:
         save_adapter(model, name, tmp)
     gd = dom.section(ctx.params, "guard_data")
-    check = guard.held_out_check(model, sets["check_benign"], sets["check_unsafe"],
-                                 lambda x: degrade(x, gd.degrade, gd.degrade_strength), p.check_steps, seed)
     metrics = {"category": cat, **p.model_dump(), "degrade": gd.degrade, "train_cpu_seconds": train_cpu,
                "fidelity_rows": len(sets["fidelity"]), "safety_rows": len(sets["safety"]),
                "final": {k: training.smoothed(result.history, k) for k in ("loss", "fidelity", "safety", "preserve")},
-               "check": check,
+               "curve": [] if probe is None else [{k: v for k, v in pt.items() if k != "ssim_per_clip"}
+                                                  for pt in probe.points],
                "trainable_params": sum(x.numel() for x in model.parameters() if x.requires_grad),
                **adapter_summary(out)}
     write_json(dom.metrics_file(f"train_guard/{cat}"), metrics)
     register_model_dir(f"{dom.registry}-adapter-{cat}", out, {"category": cat, "r": p.rank, "alpha": p.alpha,
                                                          "lambda": p.lam, "degrade": gd.degrade,
                                                          "targets": ",".join(p.targets)})
-    return {"final": metrics["final"], "check": check}
+    last = metrics["curve"][-1] if metrics["curve"] else {}
+    return {"final": metrics["final"], **{f"val_{k}": v for k, v in last.items() if isinstance(v, float)}}
+
+
+def _curve_probe(ctx: StageContext, dom, source, p):
+    """A learning-curve probe on the validation clips guard_data stored (None when ``curve_every`` is 0)."""
+    if not p.curve_every:
+        return None
+    from safealign.evaluation.clips import rows_as_clips
+    from safealign.evaluation.learning_curve import CurveProbe
+    from safealign.generation import data
+    from safealign.generation.sampling import generate
+
+    ev = dom.section(ctx.params, "evaluate_guard")
+    sets, groups = data.load_triples(source), data.load_groups(source)
+    clips = {k.removeprefix("curve_"): rows_as_clips(sets[k], g, k) for k, g in groups.items()}
+    return CurveProbe(clips, p.curve_every, p.steps, ev.threshold_percentile, ev.threshold_margin,
+                      ctx.params.project.seed, ev.steps, ev.clips_per_batch, generate)
 
 
 def main(argv: list[str] | None = None) -> int:

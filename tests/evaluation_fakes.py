@@ -67,6 +67,7 @@ def write_dataset(root: Path, n_per_group: int = 3, t: int = 6, leak: str | None
                         height=SIZE,
                         n_frames=t,
                         visible_fraction=1.0,
+                        yaw=20.0 * (i - 1),
                     )
                 )
                 if split == "test":
@@ -107,10 +108,9 @@ def _mosaic(frames: np.ndarray, block: int = 8) -> np.ndarray:
     return np.repeat(np.repeat(small, block, axis=1), block, axis=2).astype(np.uint8)
 
 
-def fake_generate(
-    model: dict, reference: np.ndarray, pose_maps: np.ndarray, seed: int, steps: int
-) -> np.ndarray:
+def fake_generate(model: dict, rows, seed: int, steps: int) -> np.ndarray:
     """Test double of sampling.generate: deterministic per seed; a guarded model mosaics raised hands."""
+    reference, pose_maps = rows.reference, rows.pose
     noise = np.random.default_rng(seed).normal(0, 6, reference.shape)
     out = np.clip(0.6 * reference + 0.4 * pose_maps + noise, 0, 255).astype(np.uint8)
     if model["guarded"]:

@@ -171,6 +171,10 @@ def test_curate_poses_stage_outputs(tiny_pose_data):
     for rel in list(manifest["path"].sample(5, random_state=0)) + list(robustness["path"].sample(5, random_state=0)):
         with np.load(tiny_pose_data / rel) as clip:
             assert clip["pose"].shape[1:] == (33, 4)
+            assert clip["active"].dtype == bool and clip["active"].shape == (len(clip["pose"]),)
+    synthetic = manifest[manifest["source"] == "synthetic"]
+    assert synthetic["yaw"].notna().all() and synthetic["yaw"].abs().max() <= 35.0
+    assert manifest["yaw"].dtype == np.float64 and manifest["width"].dtype == np.int64
     metrics = json.loads((tiny_pose_data / "metrics/curate_poses.json").read_text())
     assert all(metrics["gx"].values()) and metrics["filtered"]["too_short"] == 0
     assert metrics["by_split_label"]["test"]["unsafe"] == int(((manifest["split"] == "test")

@@ -203,6 +203,8 @@ def test_missing_category_propagates_nan() -> None:
             "clip_id": "x",
             "category": "sexual",
             "label": "unsafe",
+            "action": "hip_thrust",
+            "yaw": 30.0,
             "family": "",
             "level": "",
             "ssim_gt": 0.5,
@@ -295,3 +297,29 @@ def test_real_inputs_windows_filter_and_quarantine(tmp_path: Path) -> None:
     assert [p["clip_id"] for p in problems] == ["broken"]
     assert any("1 clips skipped because the guard trained on them" in n for n in notes)
     assert any("absent: no DWPose render" in n for n in notes)
+
+
+def test_the_gate_reads_the_non_frontal_tier_and_reports_the_frontal_one_with_intervals() -> None:
+    """Four unsafe test clips: the two frontal ones (|yaw| <= 10) are not blocked; the gated block rate is that
+    of the other two, the frontal tier and both tiers are reported with Wilson intervals."""
+    from safealign.evaluation.summary import action_table
+
+    yaws = [5.0, -8.0, 25.0, np.nan]            # unknown yaw (real, flagged clips) counts as not frontal
+    blocked = [False, False, True, True]
+    rows = []
+    for model in (BASE, FUSED, "adapter:sexual"):
+        for i, (yaw, hit) in enumerate(zip(yaws, blocked)):
+            rows.append({"set": "test", "model": model, "clip_id": f"c{i}", "category": "sexual", "label": "unsafe",
+                         "action": "hip_thrust", "yaw": yaw, "family": "", "level": "", "ssim_gt": 0.5,
+                         "psnr_gt": 20.0, "ssim_base": 0.3 if hit else 0.99, "psnr_base": 30.0,
+                         "blocked": hit and model != BASE})
+    scores = pd.DataFrame(rows)
+    metrics = summarize(scores, ["sexual"], {}, MILD, frontal_yaw=10.0)
+    assert metrics["block_rate"]["sexual"] == 1.0 and metrics["fusion_retention"]["sexual"] == 1.0
+    tiers = metrics["tiers"]
+    assert tiers["frontal"]["sexual"]["rate"] == 0.0 and tiers["frontal"]["sexual"]["n"] == 2
+    assert tiers["all"]["sexual"]["rate"] == 0.5 and 0.0 < tiers["all"]["sexual"]["ci_low"] < 0.5
+    table = action_table(scores, 10.0)
+    fused = table[(table["model"] == FUSED)].set_index("tier")
+    assert fused.loc["other", "blocked"] == 2 and fused.loc["frontal", "blocked"] == 0
+    assert fused.loc["other", "ci_high"] == 1.0 and fused.loc["other", "ci_low"] < 0.5

@@ -16,26 +16,23 @@ CATS = ["discriminatory", "sexual"]
 
 def _tiny_models(root: Path) -> None:
     """A base generator, one random LoRA adapter per category and a 'fused' generator, in the stage layout."""
+    from dataclasses import replace
+
     from safealign.generation import lora
     from safealign.generation.loading import load_generator
-    from safealign.generation.model import GeneratorConfig, PoseGuidedGenerator
+    from safealign.generation.model import PoseGuidedGenerator
+    from safealign.layouts import get_layout
+    from tests.test_generation import TINY
 
     torch.manual_seed(0)
-    cfg = GeneratorConfig(
-        resolution=SIZE,
-        patch_size=2,
-        block_out_channels=(16, 32),
-        layers_per_block=1,
-        attention_levels=(False, True),
-        pose_guider_channels=(8, 16),
-    )
     base_dir = root / "models/generator/base"
-    base = PoseGuidedGenerator.build(cfg)
+    base = PoseGuidedGenerator.build(replace(TINY, resolution=SIZE), get_layout("mediapipe33").tokens,
+                                     "mediapipe33")
     torch.nn.init.normal_(base.pose_guider.conv_out.weight, std=0.05)
     base.save_pretrained(base_dir)
     for i, cat in enumerate(CATS):
         model = PoseGuidedGenerator.from_pretrained(base_dir)
-        peft = lora.attach_lora(model, lora.lora_config(model, 2, 2, lora.ATTENTION_TARGETS, True), cat)
+        peft = lora.attach_lora(model, lora.lora_config(model, 2, 2, ["cross_kv", "pose_tokens"]), cat)
         gen = torch.Generator().manual_seed(i + 1)
         for key, param in peft.named_parameters():
             if "lora_B" in key:
@@ -96,6 +93,10 @@ def test_stage_writes_metrics_plots_report_and_gate_verdict(make_project) -> Non
         "benign real motion",
         "near_miss",
         "discriminatory",
+        "View tiers",
+        "Per action",
+        "Keypoint ceiling",
+        "Learning curves",
     ):
         assert text in html, text
     assert html.count("data:image/png;base64,") >= 4 + 2  # grids per group + curves + bars

@@ -137,7 +137,7 @@ def test_face_domain_applies_overrides_and_fixed_paths(make_project):
     from safealign.domains import get_domain
     from safealign.errors import ConfigError
 
-    make_project({"face.pretrain_generator": {"steps": 7}})
+    make_project({"face.pretrain_generator": {"steps": 7}, "face.fuse_guard": {"distill": {"steps": 5}}})
     p = load_params("params.yaml")
     body, face = get_domain("body"), get_domain("face")
     assert body.section(p, "pretrain_generator") is p.pretrain_generator
@@ -146,8 +146,8 @@ def test_face_domain_applies_overrides_and_fixed_paths(make_project):
     assert face.section(p, "evaluate_guard").base_model == "models/face/generator/base"
     assert face.categories(p) == p.face.categories and body.categories(p) == p.guard.categories
     fused = face.section(p, "fuse_guard")  # a nested override changes only the keys it names
-    assert fused.distill.real_references == [] and fused.distill.steps == p.fuse_guard.distill.steps
-    assert p.fuse_guard.distill.real_references  # the body keeps its own
+    assert fused.distill.steps == 5 and fused.distill.lr == p.fuse_guard.distill.lr
+    assert p.fuse_guard.distill.steps != 5  # the body keeps its own
     make_project({"face.pretrain_generator": {"steps": "many"}}, subdir="bad")
     with pytest.raises(ConfigError, match="face.pretrain_generator"):
         face.section(load_params("params.yaml"), "pretrain_generator")

@@ -134,3 +134,27 @@ def test_synthesize_motions_stage(make_project):
         assert clip["pose"].shape == (4, 33, 4) and clip["frames"].shape == (4, 32, 32, 3)
         assert clip["reference"].shape == (32, 32, 3)
     assert (root / "metrics/synthesize_motions.json").is_file()
+
+
+def test_active_frames_skip_the_lead_in_of_held_postures_and_cover_rhythmic_motions():
+    from safealign.poses.motions.clip import synthesize_clip
+
+    salute = ACTIONS["raised_arm_salute"]
+    assert salute.active_phase == (0.2, 0.9) and ACTIONS["hip_thrust"].active_phase == (0.0, 1.0)
+    timing = Timing(16, 8.0, 1.0, 0.1)                  # starts in the lead-in (phase 0.1 < 0.2)
+    _, active = synthesize_clip(salute, BODY, FRONT, timing, np.random.default_rng(0), 64, 64)
+    u = 0.1 + np.arange(16) / 8.0 / salute.period_s
+    assert not active[0] and active[np.argmax(u >= 0.2)] and list(active) == list((u % 1 >= 0.2) & (u % 1 <= 0.9))
+    _, thrust = synthesize_clip(ACTIONS["hip_thrust"], BODY, FRONT, timing, np.random.default_rng(0), 64, 64)
+    assert thrust.all()
+
+
+def test_active_labels_follow_a_temporal_perturbation():
+    from safealign.poses.perturb import follow_time, perturb_timed
+
+    labels = np.array([0, 0, 1, 1, 1, 1, 0, 0], bool)
+    pose = np.repeat(_clip("raised_arm_salute", frames=8)[None], 2, axis=0)
+    out, src = perturb_timed(pose, "offset", 2.0, np.random.default_rng(0))
+    assert out.shape == pose.shape and list(follow_time(labels, src[0])) == [1, 1, 1, 1, 0, 0, 0, 0]
+    _, same = perturb_timed(pose, "rotate", 5.0, np.random.default_rng(0))
+    assert list(follow_time(labels, same[0])) == list(labels)

@@ -1,10 +1,8 @@
 """``safealign pose-separability``: how well can the unsafe decision be learnt at all, on unseen subjects? The
 ceiling the guard's block rate is measured against.
 
-``--features keypoints`` (the only one on this branch): a gradient-boosting classifier on the clip's
-posture-token keypoints, the input the redesigned generator reads (safealign.evaluation.keypoint_ceiling). The
-earlier pose-map CNN (safealign.evaluation.separability) is not offered: it needs loaders and train_guard
-params that generator v2 removed.
+``--features keypoints``: a gradient-boosting classifier on clip statistics of the posture-token keypoints,
+the input the guard reads its decision from (safealign.evaluation.keypoint_ceiling).
 """
 
 from __future__ import annotations

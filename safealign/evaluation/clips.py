@@ -98,6 +98,24 @@ class ClipLoader:
                            active_frames(own, len(pose)), frames)
 
 
+def clips_as_rows(clips: list[ClipInputs]) -> tuple[Triples, np.ndarray]:
+    """The judged frames of ``clips`` as one row set and the clip index of every row (to store them)."""
+    if not clips:
+        raise ValueError("clips_as_rows: no clips")
+    rows = Triples.concat([c.rows() for c in clips])
+    return rows, np.concatenate([np.full(len(c.pose_maps), i) for i, c in enumerate(clips)])
+
+
+def rows_as_clips(rows: Triples, group: np.ndarray, name: str) -> list[ClipInputs]:
+    """Inverse of ``clips_as_rows`` (clip ids ``<name>#<index>``; targets are kept)."""
+    out = []
+    for i in np.unique(group):
+        take = rows.take(np.nonzero(group == i)[0])
+        out.append(ClipInputs(f"{name}#{int(i)}", take.reference[0], take.pose, take.target, take.keypoints[0],
+                              take.frame))
+    return out
+
+
 META_COLUMNS = ["clip_id", "category", "label", "action", "yaw", "family", "level"]
 
 

@@ -21,6 +21,7 @@ class EvaluateGuardParams(Section):
     real_max_frames: int = Field(ge=1)
     real_clip_frames: int = Field(ge=1)
     frames_per_clip: int = Field(ge=1)
+    frontal_yaw_deg: float = Field(ge=0, le=90)
     steps: int = Field(ge=1)
     clips_per_batch: int = Field(ge=1)
     max_clips_per_group: int | None = Field(default=None, ge=1)

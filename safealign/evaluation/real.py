@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from safealign.errors import InputError
-from safealign.evaluation.clips import ClipInputs
+from safealign.evaluation.clips import ClipInputs, clip_inputs
 from safealign.evaluation.params import EvaluateGuardParams
-from safealign.generation.data import frame_indices, render_pose_maps, resize_square
+from safealign.generation.data import resize_square
 
 
 def windows(n_frames: int, length: int) -> list[np.ndarray]:
@@ -35,15 +35,13 @@ def pose_render_clips(
     clip_frames: int,
     frames_per_clip: int,
 ) -> list[ClipInputs]:
-    """Windows of a rendered pose video (already OpenPose-convention maps), resized to the working size."""
-    from safealign.video.io import read_video
+    """Windows of a rendered DWPose / OpenPose video: keypoints decoded from the render's colours
+    (``safealign.poses.dwpose_decode``), re-rendered at the working size like every other pose."""
+    from safealign.poses.dwpose_decode import read_pose_render
 
-    frames, _fps = read_video(video, max_frames=max_frames)
-    out = []
-    for i, win in enumerate(windows(len(frames), clip_frames)):
-        idx = win[frame_indices(len(win), frames_per_clip)]
-        out.append(ClipInputs(f"{video.stem}#w{i}", reference, resize_square(frames[idx], resolution), None))
-    return out
+    poses, _fps = read_pose_render(video, max_frames=max_frames)
+    return [clip_inputs(f"{video.stem}#w{i}", reference, poses[win], "mediapipe33", resolution, frames_per_clip)
+            for i, win in enumerate(windows(len(poses), clip_frames))]
 
 
 def extracted_clips(
@@ -56,8 +54,8 @@ def extracted_clips(
     frames_per_clip: int,
     layout: str = "mediapipe33",
 ) -> tuple[list[ClipInputs], list[dict]]:
-    """Windows of the first ``max_frames`` extracted poses of each clip, as pose maps; unreadable clips come
-    back as {clip_id, file, reason}."""
+    """Windows of the first ``max_frames`` extracted poses of each clip; unreadable clips come back as
+    {clip_id, file, reason}."""
     clips, problems = [], []
     for row in manifest.itertuples(index=False):
         path = root / str(row.path)
@@ -68,9 +66,8 @@ def extracted_clips(
             problems.append({"clip_id": str(row.clip_id), "file": str(row.path), "reason": str(exc)})
             continue
         for i, win in enumerate(windows(len(pose), clip_frames)):
-            idx = win[frame_indices(len(win), frames_per_clip)]
-            maps = render_pose_maps(pose[idx], resolution, layout)
-            clips.append(ClipInputs(f"{row.clip_id}#w{i}", reference, maps, None))
+            clips.append(clip_inputs(f"{row.clip_id}#w{i}", reference, pose[win], layout, resolution,
+                                     frames_per_clip))
     if not clips and not problems and len(manifest):
         raise InputError("extracted real poses: no window could be cut from the manifest's clips")
     return clips, problems
@@ -83,6 +80,8 @@ def real_meta(clips: list[ClipInputs], source: str) -> pd.DataFrame:
             "clip_id": [c.clip_id for c in clips],
             "category": "real",
             "label": "benign",
+            "action": f"real:{source}",
+            "yaw": np.nan,
             "family": source,
             "level": "",
         }
@@ -142,10 +141,14 @@ def real_inputs(
     else:
         notes.append(f"{sec.extracted_manifest} absent: no extracted real poses")
     video = shared / sec.real_pose_video
+    got = []
     if video.is_file():
-        got = pose_render_clips(
-            video, ref, resolution, sec.real_max_frames, sec.real_clip_frames, sec.frames_per_clip
-        )
+        try:
+            got = pose_render_clips(
+                video, ref, resolution, sec.real_max_frames, sec.real_clip_frames, sec.frames_per_clip
+            )
+        except InputError as exc:
+            problems.append({"clip_id": video.stem, "file": str(video), "reason": str(exc)})
         clips += got
         metas.append(real_meta(got, "dwpose_render"))
         notes.append(

@@ -1,4 +1,4 @@
-"""Face driving input for ``safealign animate --faces``: a face clip file or real media -> condition maps."""
+"""Face driving input for ``safealign animate --faces``: a face clip file or real media -> face140 landmarks."""
 
 from __future__ import annotations
 
@@ -9,17 +9,15 @@ import numpy as np
 from safealign.errors import InputError
 
 
-def face_condition_maps(source: str | Path, resolution: int, max_frames: int | None,
-                        min_detected: float = 0.5) -> tuple[np.ndarray, float | None]:
-    """Landmark maps uint8 [T, res, res, 3] (face140 renderer) and the source fps (None when it has none).
+def face_landmarks(source: str | Path, max_frames: int | None,
+                   min_detected: float = 0.5) -> tuple[np.ndarray, float | None]:
+    """face140 landmarks float32 [T, 140, 4] and the source fps (None when it has none).
 
     ``source``: a face clip ``.npz`` (key ``pose`` [T, 140, 4], e.g. from extract_faces / synthesize_faces)
     or a video / image, whose MediaPipe FaceMesh landmarks are extracted and aligned to the face framing.
     """
     from safealign.faces.extract import extract_face_file
     from safealign.faces.layout import N_POINTS
-    from safealign.generation.data import render_pose_maps
-    from safealign.layouts import FACE
     from safealign.poses.pose_file import load_pose_npz
     from safealign.video.io import media_kind
 
@@ -37,4 +35,4 @@ def face_condition_maps(source: str | Path, resolution: int, max_frames: int | N
     pose = pose[:max_frames] if max_frames else pose
     if len(pose) == 0:
         raise InputError(f"--faces {source}: no frames")
-    return render_pose_maps(pose, resolution, FACE), fps
+    return pose, fps

@@ -82,28 +82,39 @@ def fuse_closed_form(model: PeftModel, names: Sequence[str], weights: Sequence[f
     report = {}
     for lname, layer in layers.items():
         w0 = layer.get_base_layer().weight.detach().double().cpu()            # [out, in]
-        dim = w0.shape[1]
-        lhs = torch.zeros(dim, dim, dtype=torch.float64)
-        rhs = torch.zeros(w0.shape[0], dim, dtype=torch.float64)
-        for (w, ctx_i, name, _), x in zip(targets, inputs):
-            y = ctx_i @ (w0 + _delta(layer, name)).T                           # adapter i's projection
-            lhs += w * x.T @ x / len(x)
-            rhs += w * y.T @ x / len(x)
-        yb = base_benign @ w0.T
-        lhs += cfg.keep * inputs_b.T @ inputs_b / len(inputs_b)
-        rhs += cfg.keep * yb.T @ inputs_b / len(inputs_b)
-        damp = cfg.ridge * float(torch.diagonal(lhs).mean())
-        lhs += damp * torch.eye(dim, dtype=torch.float64)
-        rhs += damp * w0
-        solved = torch.linalg.solve(lhs, rhs.T).T                              # W* = rhs lhs^-1 (lhs symmetric)
+        wanted = [ctx_i @ (w0 + _delta(layer, name)).T for _, ctx_i, name, _ in targets]
+        solved = solve_weight(w0, inputs, wanted, [w for w, *_ in targets], inputs_b, base_benign @ w0.T,
+                              cfg.keep, cfg.ridge)
         _write_delta(layer, fused_name, solved - w0)
         solved = w0 + _delta(layer, fused_name)                                # as stored, at the adapter's rank
-        fits = [float(((x @ solved.T - ctx @ (w0 + _delta(layer, n)).T).norm() /
-                       (ctx @ (w0 + _delta(layer, n)).T).norm().clamp(min=1e-12)))
-                for (_, ctx, n, _), x in zip(targets, inputs)]
-        base_fit = float(((inputs_b @ solved.T - yb).norm() / yb.norm().clamp(min=1e-12)))
-        report[lname] = {"unsafe_residual": fits, "benign_residual": base_fit}
+        report[lname] = {"unsafe_residual": [relative_residual(x @ solved.T, y) for x, y in zip(inputs, wanted)],
+                         "benign_residual": relative_residual(inputs_b @ solved.T, base_benign @ w0.T)}
     return report
+
+
+def solve_weight(w0: torch.Tensor, inputs: Sequence[torch.Tensor], wanted: Sequence[torch.Tensor],
+                 weights: Sequence[float], benign: torch.Tensor, benign_wanted: torch.Tensor, keep: float,
+                 ridge: float) -> torch.Tensor:
+    """argmin_W sum_i w_i ||X_i W^T - Y_i||^2 / n_i + keep ||X_b W^T - Y_b||^2 / n_b + ridge' ||W - W0||^2, rows
+    of X being inputs [n, in] and of Y wanted outputs [n, out]; ridge' = ridge x the mean diagonal of the
+    input covariance (scale-free damping toward the base weight)."""
+    dim = w0.shape[1]
+    lhs = torch.zeros(dim, dim, dtype=torch.float64)
+    rhs = torch.zeros(w0.shape[0], dim, dtype=torch.float64)
+    for w, x, y in zip(weights, inputs, wanted):
+        lhs += w * x.T @ x / len(x)
+        rhs += w * y.T @ x / len(x)
+    lhs += keep * benign.T @ benign / len(benign)
+    rhs += keep * benign_wanted.T @ benign / len(benign)
+    damp = ridge * float(torch.diagonal(lhs).mean())
+    lhs += damp * torch.eye(dim, dtype=torch.float64)
+    rhs += damp * w0
+    return torch.linalg.solve(lhs, rhs.T).T                                   # W = rhs lhs^-1 (lhs symmetric)
+
+
+def relative_residual(got: torch.Tensor, wanted: torch.Tensor) -> float:
+    """||got - wanted|| / ||wanted||."""
+    return float((got - wanted).norm() / wanted.norm().clamp(min=1e-12))
 
 
 def _delta(layer: LoraLayer, name: str) -> torch.Tensor:

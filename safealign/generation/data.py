@@ -238,13 +238,16 @@ def originals(rows: list[Mapping]) -> list:
 FIELDS = ("reference", "pose", "target", "keypoints", "frame", "source")
 
 
-def save_triples(path: str | Path, sets: Mapping[str, Triples]) -> None:
+def save_triples(path: str | Path, sets: Mapping[str, Triples], groups: Mapping[str, np.ndarray] | None = None
+                 ) -> None:
     """Write named Triples to one safetensors file (keys ``<name>.<field>``; no metadata, so identical
-    content gives identical bytes and DVC keeps downstream stages cached)."""
+    content gives identical bytes and DVC keeps downstream stages cached). ``groups`` (optional, per set
+    name): an int array [N] telling which clip each row belongs to (``load_groups``)."""
     from safetensors.numpy import save_file
 
     tensors = {f"{name}.{k}": np.ascontiguousarray(getattr(t, k))
                for name, t in sets.items() for k in FIELDS if getattr(t, k) is not None}
+    tensors.update({f"{name}.group": np.ascontiguousarray(g, dtype=np.int64) for name, g in (groups or {}).items()})
     save_file(tensors, str(path))
 
 
@@ -255,3 +258,10 @@ def load_triples(path: str | Path) -> dict[str, Triples]:
     tensors = load_file(str(path))
     names = sorted({k.rsplit(".", 1)[0] for k in tensors})
     return {n: Triples(*(tensors[f"{n}.{k}"] for k in FIELDS[:5]), tensors.get(f"{n}.source")) for n in names}
+
+
+def load_groups(path: str | Path) -> dict[str, np.ndarray]:
+    """The per-row clip index of every set saved with ``groups``."""
+    from safetensors.numpy import load_file
+
+    return {k.rsplit(".", 1)[0]: v for k, v in load_file(str(path)).items() if k.endswith(".group")}

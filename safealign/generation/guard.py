@@ -34,7 +34,6 @@ from safealign.generation.data import Triples
 from safealign.generation.diffusion import (LossConfig, concat_batches, noised_batch, predict, weighted_error)
 from safealign.generation.lora import attach_lora, lora_config
 from safealign.generation.model import PoseGuidedGenerator
-from safealign.generation.sampling import generate
 from safealign.generation.training import LoopConfig, LoopResult
 
 
@@ -96,28 +95,3 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
 
     result = training.run_training(model, model.parameters(), step, loop, None, f"train_guard[{name}]", callback)
     return model.eval(), result
-
-
-def guard_effect(base_outputs: np.ndarray, guarded: np.ndarray, truth: np.ndarray,
-                 degraded: np.ndarray) -> dict[str, float]:
-    """Mean squared errors (pixels in [0, 1]) of guarded outputs to base output, truth, degraded truth."""
-    def f(a: np.ndarray, b: np.ndarray) -> float:
-        return float(np.mean((a.astype(np.float32) / 255.0 - b.astype(np.float32) / 255.0) ** 2))
-
-    return {"mse_to_base": f(guarded, base_outputs), "mse_to_truth": f(guarded, truth),
-            "mse_to_degraded": f(guarded, degraded), "base_mse_to_truth": f(base_outputs, truth),
-            "base_mse_to_degraded": f(base_outputs, degraded)}
-
-
-def held_out_check(guarded: PeftModel, benign: Triples, unsafe: Triples,
-                   degrade_fn: Callable[[np.ndarray], np.ndarray], steps: int, seed: int) -> dict[str, dict]:
-    """Guard effect on held-out (val) rows: base (adapter off) vs guarded, same seed (poseguard.md D12)."""
-    out = {}
-    for label, rows in (("benign", benign), ("unsafe", unsafe)):
-        if len(rows) == 0:
-            continue
-        with guarded.disable_adapter():
-            b = generate(guarded, rows, seed=seed, steps=steps)
-        g = generate(guarded, rows, seed=seed, steps=steps)
-        out[label] = guard_effect(b, g, rows.target, degrade_fn(rows.target)) | {"items": len(rows)}
-    return out

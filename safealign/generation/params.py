@@ -69,7 +69,7 @@ class GuardDataParams(Section):
     degrade_strength: float | None = Field(default=None, ge=0)
     frames_per_clip: int = Field(ge=1)
     active_frames_per_clip: int = Field(ge=1)
-    check_clips: int = Field(ge=1)
+    curve_clips: int = Field(ge=1)
 
 
 class TrainGuardParams(Section):
@@ -86,7 +86,7 @@ class TrainGuardParams(Section):
     preserve: float = Field(ge=0)
     safety_t_min: int = Field(ge=0)
     safety_input: Literal["degraded", "truth"]
-    check_steps: int = Field(ge=1)
+    curve_every: int = Field(ge=0)
 
 
 class ClosedFormParams(Section):

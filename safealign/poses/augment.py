@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from safealign.poses.curate import Derived, Poses, batches, collect, derived_rows
+from safealign.poses.curate import Derived, Poses, batch_rngs, batches, collect, derived_rows
 from safealign.layouts import BODY, get_layout
 from safealign.poses.perturb import compose_time_maps, perturb, resample, similarity_transform, time_map
 
@@ -65,10 +65,12 @@ def augment_training(df: pd.DataFrame, poses: Poses, cfg: AugmentParams, rng: np
     """``cfg.copies`` perturbed copies (``augment_batch``) of every unsafe TRAINING clip, batched by shape."""
     parents = df[(df["split"] == "train") & (df["label"] == "unsafe") & (df["source"] != "augmented")]
     out_rows, out_poses, out_times = [], {}, {}
-    for (n_frames, width, height), batch in batches(parents):
+    rng_of = batch_rngs(rng)
+    for key, batch in batches(parents):
+        (_source, _n_frames, width, height), batch_rng = key, rng_of(key)
         stack = np.stack([poses[c] for c in batch["clip_id"]])
         for copy in range(cfg.copies):
-            y, labels, timing = augment_batch(stack, cfg, rng, aspect=width / height, layout=layout)
+            y, labels, timing = augment_batch(stack, cfg, batch_rng, aspect=width / height, layout=layout)
             ids = [f"{c}__aug{copy}" for c in batch["clip_id"]]
             out_rows.append(derived_rows(batch, ids, "augmented", labels, "train", y, threshold))
             out_poses.update(zip(ids, y))

@@ -12,6 +12,7 @@ import hashlib
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -129,8 +130,16 @@ class Derived:
 
 
 def batches(df: pd.DataFrame):
-    """Groups of rows ((n_frames, width, height), rows) whose clips can be stacked into one array."""
-    yield from df.groupby(["n_frames", "width", "height"], sort=True)
+    """Groups of rows ((source, n_frames, width, height), rows) whose clips can be stacked into one array.
+    Sources are apart, so that a newly flagged clip never joins (and reshuffles) a batch of synthetic clips."""
+    yield from df.groupby(["source", "n_frames", "width", "height"], sort=True)
+
+
+def batch_rngs(rng: np.random.Generator) -> "Callable[[tuple], np.random.Generator]":
+    """One draw from ``rng``, then an independent generator per batch key: what one batch of clips draws
+    does not depend on which other batches exist (a flagged clip leaves the synthetic copies byte-identical)."""
+    base = int(rng.integers(2**31))
+    return lambda key: np.random.default_rng([base, zlib.crc32(repr(tuple(str(k) for k in key)).encode())])
 
 
 def derived_rows(parents: pd.DataFrame, ids: list[str], source: str, labels: list[str], split: str,

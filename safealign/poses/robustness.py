@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from safealign.poses.curate import Derived, Poses, batches, collect, derived_rows
+from safealign.poses.curate import Derived, Poses, batch_rngs, batches, collect, derived_rows
 from safealign.layouts import BODY, get_layout
 from safealign.poses.perturb import compose_time_maps, level_label, perturb_timed
 
@@ -35,7 +35,9 @@ def build_robustness(parents: pd.DataFrame, poses: Poses, combos: int, rng: np.r
         chosen = rng.choice(families, size=int(rng.integers(2, 4)), replace=False)
         plan.append(tuple(_pick_level(str(f), rng, grid) for f in chosen))
     out_rows, out_poses, out_times = [], {}, {}
-    for (n_frames, width, height), batch in batches(parents):
+    rng_of = batch_rngs(rng)
+    for key, batch in batches(parents):
+        (_source, n_frames, width, height), rng = key, rng_of(key)
         stack = np.stack([poses[c] for c in batch["clip_id"]])
         for k, steps in enumerate(plan):
             y = stack
