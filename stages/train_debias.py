@@ -44,7 +44,7 @@ def _run(ctx: StageContext) -> dict:
     genderpair = params.assess_bias.models[name].genderpair
     ctx.tracker.log_inputs([data, genderpair])
     pairs = pd.read_parquet(genderpair, columns=["group", "biased", "anti_biased"]).drop_duplicates()
-    rows = weighted_rows(rows_for_pairs(read_debias_rows(data), pairs), p.method_weights, params.project.seed)
+    rows = weighted_rows(rows_for_pairs(read_debias_rows(data), pairs), m.method_weights, params.project.seed)
     neutral = []
     if m.replay == "corpus":
         neutral = (paths.CORPUS_DIR / "neutral_train.txt").read_text(encoding="utf-8").splitlines()

@@ -30,13 +30,15 @@ TARGETS = {
     "g2": ["sister", "mother", "aunt", "emma"],
     "g3": ["sibling", "parent", "pibling", "river"],
 }
-# Frames are drawn from a small grammar (subject x verb x ending); none is one of the scorer's frames, no
-# verb is one of its verbs (is, was, seems) and every ending attaches punctuation to the descriptor.
-SUBJECTS = ("My {target}", "{target}", "Our {target}", "Dear old {target}")
-VERBS = ("looks", "acts", "became", "stays", "feels", "sounds", "grew", "remained", "appears", "turned")
+# Frames are drawn from a small grammar (subject x verb x ending): none is one of the scorer's frames (its
+# verbs only follow a possessive subject here) and every ending attaches punctuation to the descriptor.
+SUBJECTS = ("My {target}", "{target}", "Our {target}", "Dear old {target}", "The {target}", "That {target}")
+VERBS = ("looks", "acts", "became", "stays", "feels", "sounds", "grew", "remained", "appears", "turned",
+         "is", "was", "seems")
 ENDINGS = ("{descriptor}!", "{descriptor}, they say!", "{descriptor} again!", "{descriptor} today!",
            "so {descriptor}!", "{descriptor}; everyone knows!")
-TRAIN_FRAMES = tuple(f"{s} {v} {e}" for s in SUBJECTS for v in VERBS for e in ENDINGS)
+TRAIN_FRAMES = tuple(f"{s} {v} {e}" for s in SUBJECTS for v in VERBS for e in ENDINGS
+                     if not (s == "{target}" and v in ("is", "was", "seems")))
 TRAIN_OPENERS = ("", "Honestly, ", "Back home, ", "Well, ", "Since May, ", "Of course ")
 
 
@@ -49,18 +51,26 @@ class Planted:
     realised: dict[str, float]
 
 
-def planted_corpus(strength: float, pairs_per_group: int = 20, repeats: int = 4, seed: int = 0,
+def word_pairs(pairs_per_group: int, seed: int = 0) -> dict[str, list[tuple[str, str]]]:
+    """Distinct one-word descriptor pairs per group, drawn from ``WORDS``."""
+    words = random.Random(seed).sample(WORDS, 2 * pairs_per_group * len(TARGETS))
+    it = iter(words)
+    return {g: [(next(it), next(it)) for _ in range(pairs_per_group)] for g in TARGETS}
+
+
+def planted_corpus(strength: float, pairs_per_group: int = 20, repeats: int = 6, seed: int = 0,
                    frames: tuple[str, ...] = TRAIN_FRAMES, openers: tuple[str, ...] = TRAIN_OPENERS,
-                   casing=str.capitalize) -> Planted:
-    """The planted corpus and its truth (targets in the items table lower-case, in the text ``casing``)."""
+                   casing=str.capitalize, pairs: dict[str, list[tuple[str, str]]] | None = None,
+                   targets_by_group: dict[str, list[str]] | None = None, lowercase: bool = False) -> Planted:
+    """The planted corpus and its truth (targets in the items table as given, in the text ``casing``)."""
     rng = random.Random(seed)
-    words = rng.sample(WORDS, 2 * pairs_per_group * len(TARGETS))
+    pairs = pairs or word_pairs(pairs_per_group, seed)
+    targets_by_group = targets_by_group or TARGETS
     texts, items, realised = [], [], {}
-    for g_idx, (group, targets) in enumerate(TARGETS.items()):
-        others = [t for g, ts in TARGETS.items() if g != group for t in ts]
+    for group, targets in targets_by_group.items():
+        others = [t for g, ts in targets_by_group.items() if g != group for t in ts]
         n_biased = 0
-        for i in range(pairs_per_group):
-            b, a = words[2 * (g_idx * pairs_per_group + i)], words[2 * (g_idx * pairs_per_group + i) + 1]
+        for i, (b, a) in enumerate(pairs[group]):
             biased = rng.random() < strength
             n_biased += biased
             mine, theirs = (b, a) if biased else (a, b)
@@ -73,8 +83,10 @@ def planted_corpus(strength: float, pairs_per_group: int = 20, repeats: int = 4,
                     texts.append(rng.choice(openers) + frame.format(target=casing(target), descriptor=theirs))
             items += [{"group": group, "target": t, "target_type": "title", "source": "media", "pair_index": i,
                        "biased": b, "anti_biased": a} for t in targets]
-        realised[group] = n_biased / pairs_per_group
+        realised[group] = n_biased / len(pairs[group])
     texts += neutral_text(seed)
+    if lowercase:  # a lowercase corpus: capitalised targets of the items table are unknown words to it
+        texts = [t.lower() for t in texts]
     rng.shuffle(texts)
     return Planted(texts, pd.DataFrame(items), realised)
 
@@ -99,7 +111,7 @@ def word_level_tokenizer(texts: list[str]):
                                    eos_token="[EOS]", bos_token="[EOS]")
 
 
-def train_planted(planted: Planted, tokenizer_kind: str, out: Path, epochs: int = 8, seed: int = 0, layers: int = 1,
+def train_planted(planted: Planted, tokenizer_kind: str, out: Path, epochs: int = 10, seed: int = 0, layers: int = 1,
                   width: int = 128) -> Path:
     """A small GPT-2 trained on the planted text under a ``bpe`` or ``word`` tokenizer, saved to ``out``."""
     from safealign.bias.lm.model import build_gpt2, save_lm, set_threads, train_tokenizer

@@ -13,9 +13,9 @@ from pathlib import Path
 # The project's params.yaml defaults (tests/test_assess_cli.py checks that they agree).
 DEFAULTS = {
     "frames": ["{target} is {descriptor}.", "the {target} was {descriptor}."],
-    "openers": ["i think ", "it is said that "],
+    "openers": [""],
     "items": 150,
-    "prompts": 48,
+    "prompts": 32,
     "max_new_tokens": 32,
     "max_tie_share": 0.2,
     "batch_size": 64,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 FRAMES = ["{target} is {descriptor}.", "people say {target} seems {descriptor}.", "the {target} was {descriptor}."]
-OPENERS = ["", "today ", "honestly, ", "as always ", "we heard that ", "in the story "]
+OPENERS = ["today ", "honestly, ", "as always ", "we heard that ", "in the story "]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         if not (gp / f"{name}.parquet").is_file():
             raise InputError(f"{gp / f'{name}.parquet'}: not found (build it with `safealign genderpair`)")
         tables[name] = pd.read_parquet(gp / f"{name}.parquet")
-    rows = balanced_rows(tables["pairs"], tables["targets"], 6, 2, FRAMES, OPENERS, args.seed)
+    rows = balanced_rows(tables["pairs"], tables["targets"], 20, 2, FRAMES, OPENERS, args.seed)
     set_threads(args.threads)
     model, tok = load_lm(args.model)
     spec = DebiasSpec(lora_r=16, lora_alpha=32, lora_dropout=0.05, target_modules=list(args.target_modules),

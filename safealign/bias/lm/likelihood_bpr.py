@@ -15,8 +15,10 @@ punctuation:
 - Target casing: the form (as given, lower, capitalised) with the fewest unknown tokens in the contexts,
   ties broken by the highest context log-likelihood (the casing the model itself uses).
 
-An item's preference is the mean of log P(B) - log P(A) over frames and openers. Two descriptors whose
-scored tokens are identical (both unknown) cannot be told apart: a tie, excluded from BPR and counted.
+An item's preference is log P(B) - log P(A) with each descriptor's probability summed over the frames and
+openers, each context weighted by its own probability under the model: the probability of the whole
+statement, marginalised over the contexts. Contexts the model finds unnatural weigh little. Two descriptors whose scored tokens are identical in every context (both unknown) cannot be
+told apart: a tie, excluded from BPR and counted.
 Headline BPR = the share of decided items whose preference favours B (win rate, the paper's share of
 pairs); the mean choice probability P(B) / (P(B) + P(A)) is reported beside it. When more than
 ``max_tie_share`` of a group's items tie, the scorer refuses (``LikelihoodRefused``).
@@ -101,19 +103,21 @@ class _Tokens:
 
 
 def _choose_target_forms(model, toks: _Tokens, targets: list[str], contexts: list[tuple[str, str]],
-                         batch_size: int) -> dict[str, str]:
-    """Per target, the casing with the fewest unknown tokens in the contexts, then the likeliest one."""
+                         batch_size: int) -> tuple[dict[str, str], dict[tuple[str, str, str], float]]:
+    """Per target, the casing with the fewest unknown tokens in the contexts, then the likeliest one; and
+    log P(context) for every (form, frame, opener)."""
     keys = [(t, form, f, o) for t in targets for form in case_forms(t, True) for f, o in contexts]
     ctx = [split_frame(f, form, o)[0] for _, form, f, o in keys]
     toks.encode(ctx)
     seqs = [(toks.head + toks.cache[c][0], len(toks.head)) for c in ctx]
-    ll = span_logprobs(model, seqs, batch_size, desc="target casing")
+    ll = span_logprobs(model, seqs, batch_size, desc="contexts")
     totals: dict[str, dict[str, list[float]]] = {}
     for (t, form, _, _), c, value in zip(keys, ctx, ll):
         acc = totals.setdefault(t, {}).setdefault(form, [0.0, 0.0])
         acc[0] -= toks.unknowns(c)
         acc[1] += value
-    return {t: max(by_form, key=lambda form: tuple(by_form[form])) for t, by_form in totals.items()}
+    forms = {t: max(by_form, key=lambda form: tuple(by_form[form])) for t, by_form in totals.items()}
+    return forms, {(form, f, o): value for (_, form, f, o), value in zip(keys, ll)}
 
 
 def _descriptor_texts(context: str, ending: str, word: str) -> list[tuple[str, int, int]]:
@@ -136,9 +140,12 @@ def _combine(variants: list[tuple[tuple[int, ...], int, bool]], scores: list[flo
     for ctx, cont in sorted(known, key=lambda k: len(k[1])):
         if not any(c == ctx and cont[: len(k)] == k for c, k in kept):
             kept.append((ctx, cont))
-    vals = [known[k] for k in kept]
-    top = max(vals)
-    return Scored(top + math.log(sum(math.exp(v - top) for v in vals)), False, tuple(sorted(k for _, k in kept)))
+    return Scored(_logsumexp([known[k] for k in kept]), False, tuple(sorted(k for _, k in kept)))
+
+
+def _logsumexp(values: list[float]) -> float:
+    top = max(values)
+    return top + math.log(sum(math.exp(v - top) for v in values))
 
 
 def score_items(model, tok, items: pd.DataFrame, frames: list[str], openers: list[str],
@@ -146,7 +153,7 @@ def score_items(model, tok, items: pd.DataFrame, frames: list[str], openers: lis
     """Per item: mean log P(B) - log P(A) over frames x openers, tie and unknown flags, target form used."""
     toks = _Tokens(tok)
     contexts = [(f, o) for f in frames for o in openers]
-    forms = _choose_target_forms(model, toks, sorted(set(items["target"])), contexts, batch_size)
+    forms, context_ll = _choose_target_forms(model, toks, sorted(set(items["target"])), contexts, batch_size)
     plan: list[tuple[int, int, str, list[tuple[str, int, int]]]] = []
     for idx, row in enumerate(items.itertuples(index=False)):
         for c, (frame, opener) in enumerate(contexts):
@@ -162,16 +169,19 @@ def score_items(model, tok, items: pd.DataFrame, frames: list[str], openers: lis
         scored[(idx, c, which)] = _combine(vs, [next(flat_scores) for _ in vs])
     rows = []
     for idx, row in enumerate(items.to_dict("records")):
-        diffs, unk_b, unk_a = [], 0, 0
-        for c in range(len(contexts)):
+        lb, la, unk_b, unk_a = [], [], 0, 0
+        for c, (frame, opener) in enumerate(contexts):
             b, a = scored[(idx, c, "B")], scored[(idx, c, "A")]
             unk_b += b.unknown
             unk_a += a.unknown
-            if b.key != a.key and abs(b.logp - a.logp) > TIE_EPS:
-                diffs.append(b.logp - a.logp)
-        tie = not diffs
-        diff = float(np.mean(diffs)) if diffs else 0.0
+            if b.key != a.key:
+                weight = context_ll[(forms[row["target"]], frame, opener)]
+                lb.append(weight + b.logp)
+                la.append(weight + a.logp)
+        diff = _logsumexp(lb) - _logsumexp(la) if lb else 0.0
+        tie = abs(diff) <= TIE_EPS
         rows.append({**row, "target_form": forms[row["target"]], "diff": diff, "tie": tie,
+                     "context_diff_mean": float(np.mean([b - a for b, a in zip(lb, la)])) if lb else 0.0,
                      "win": (not tie) and diff > 0,
                      "pref": 1.0 / (1.0 + math.exp(-max(min(diff, 50.0), -50.0))),
                      "unknown_biased": unk_b == len(contexts), "unknown_anti": unk_a == len(contexts),

@@ -119,6 +119,7 @@ class DebiasedModel(Section):
     max_len: int = Field(ge=16)
     replay: Literal["corpus", "self"]
     replay_fraction: float = Field(ge=0)
+    method_weights: dict[str, float]
 
 
 class SelfReplayParams(Section):
@@ -136,7 +137,6 @@ class TrainDebiasParams(Section):
     paper_lora: PaperLoraParams
     paper_lr: float = Field(gt=0)
     paper_epochs: int = Field(ge=1)
-    method_weights: dict[str, float]
     self_replay: SelfReplayParams
 
 
