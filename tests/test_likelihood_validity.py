@@ -17,7 +17,7 @@ from safealign.bias.lm.model import load_lm
 from safealign.commands.assess_bias import DEFAULTS
 from tests.planted_lm import planted_corpus, train_planted
 
-TOLERANCE = 0.05
+TOLERANCE = 0.05 + 1e-9  # 0.05, with room for float rounding of shares like 0.55 - 0.5
 
 
 def _measured(model_dir: Path, items) -> dict[str, dict]:
@@ -43,8 +43,11 @@ def test_new_users_case_reads_within_005(tmp_path: Path) -> None:
     """The issue's case: GPT-2 2 x 128, word-level tokenizer, a lowercase corpus with its own frames, the
     released pair sets planted at 0.9 (and an unbiased control at 0.5); names are capitalised in the items.
 
-    Pairs whose descriptor also occurs in another pair are left out: their truth is not one per pair.
+    Pairs whose descriptor also occurs in another pair are left out (their truth is not one per pair), and 40
+    of the rest per group are drawn (seeded) to keep training under two minutes.
     """
+    import random
+
     from collections import Counter
 
     from safealign.bias.genderpair.cleaning import clean_pairset
@@ -53,12 +56,13 @@ def test_new_users_case_reads_within_005(tmp_path: Path) -> None:
 
     sets = [clean_pairset(s) for s in load_pairsets(str(shared_path("gendercare", "pair_sets")))]
     counts = Counter(d for s in sets for p in s.pairs for d in (p.biased, p.anti_biased))
-    pairs = {s.group: [(p.biased, p.anti_biased) for p in s.pairs if counts[p.biased] == counts[p.anti_biased] == 1]
+    pairs = {s.group: random.Random(0).sample([(p.biased, p.anti_biased) for p in s.pairs
+                                               if counts[p.biased] == counts[p.anti_biased] == 1], 40)
              for s in sets}
     targets = {s.group: [next(t for t, k in s.targets if k == kind) for kind in ("identity", "title", "pronoun", "name")]
                for s in sets}
     for strength in (0.9, 0.5):
-        planted = planted_corpus(strength, repeats=3, pairs=pairs, targets_by_group=targets, lowercase=True)
+        planted = planted_corpus(strength, pairs=pairs, targets_by_group=targets, lowercase=True)
         model_dir = train_planted(planted, "word", tmp_path / f"m{strength}", layers=2)
         measured = _measured(model_dir, planted.items)
         errors = {g: measured[g]["bpr"] - planted.realised[g] for g in planted.realised}
