@@ -158,5 +158,7 @@ def debias_summary(
             errors.update({f"control_{g}": m["choice_probability"] - truth["control"]
                            for g, m in control["likelihood"]["groups"].items()})
         out["readback_error"] = errors
-        gate["readback_error_abs_max"] = max(abs(v) for v in errors.values())
+        # the choice probability has a calibrated truth (the planted share); the win rate's truth (1.0) holds
+        # only where the model learned every pair, so it is reported, not gated
+        gate["readback_error_abs_max"] = max(abs(v) for k, v in errors.items() if "win_rate" not in k)
     return out
