@@ -32,9 +32,11 @@ export HF_HOME := $(CURDIR)/.cache/huggingface
 
 env: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-nodeps.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 \
+	  | { grep -v "^WARNING: Location 'file:" || true; }
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt 2>&1 \
 	  | { grep -v "^WARNING: Location 'file:" || true; }
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e . 2>&1 \
 	  | { grep -v "^WARNING: Location 'file:" || true; }

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "safealign.commands.genderpair",
     "safealign.commands.animate",
     "safealign.commands.assess_bias",
+    "safealign.commands.debias",
     "safealign.commands.separability",
     "safealign.commands.guard_curve",
 ]

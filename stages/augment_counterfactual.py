@@ -3,13 +3,14 @@
 Command: ``python -m stages.augment_counterfactual``
 Params:  augment_counterfactual.{validation_file, benchmarks, descriptors_per_target, swap,
 validation_fraction,
-         exclude_contaminated}, project.{shared_data, seed}
+         exclude_contaminated, balanced}, project.{shared_data, seed}
 Inputs:  data/processed/genderpair/{pairs,targets}.parquet (stage build_genderpair);
          <shared_data>/<validation_file> and <shared_data>/<benchmarks>/ when present (skipped and reported if
          not)
 Outputs: data/processed/debias/{train,validation}.jsonl, rows {prompt, response, group, target, descriptor,
 method}
-         with method in anti_template | validation_file | swap; metrics/augment_counterfactual.json (rows per
+         with method in anti_template | validation_file | swap | statement | choice (the descriptor-swap
+         counterfactuals train_debias reads by default); metrics/augment_counterfactual.json (rows per
          split/group/method, swap in/out/dropped per group, excluded rows); metrics/contamination.json and
          reports/contamination.md (overlap with StereoSet and WinoQueer).
 """
@@ -35,6 +36,7 @@ def _run(ctx: StageContext) -> dict:
     from safealign.atomic import write_json, write_text
     from safealign.bias.genderpair import contamination as cont
     from safealign.bias.genderpair import counterfactual as cf
+    from safealign.bias.genderpair.balanced import balanced_rows
     from safealign.errors import InputError
 
     p = ctx.section("augment_counterfactual")
@@ -60,6 +62,9 @@ def _run(ctx: StageContext) -> dict:
         rows, swap_report = cf.counterfactual_rows(rows, seed)
     else:
         rows = [{**r, "source_row": k} for k, r in enumerate(rows)]
+    b = p.balanced
+    rows += balanced_rows(pairs, targets, b.statements_per_pair, b.choices_per_pair, list(b.frames),
+                          list(b.openers), seed, first_source_row=len(rows))
     bench = cont.load_benchmarks(shared / p.benchmarks)
     frame = pd.DataFrame(rows)
     report = cont.contamination_report(pairs, targets, frame[frame["method"] == "validation_file"], bench)

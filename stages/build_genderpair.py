@@ -2,7 +2,8 @@
 
 Command: ``python -m stages.build_genderpair``
 Params:  build_genderpair.{pair_sets, variants, cleaned, with_note, max_targets_per_type}, project.shared_data
-Inputs:  the builtin pair sets, or <project.shared_data>/<pair_sets>/group{1,2,3}_pairset.json
+Inputs:  <project.shared_data>/<pair_sets>/group{1,2,3}_pairset.json, or the builtin pair sets when that
+         folder is absent (or pair_sets is 'builtin')
 Outputs: data/processed/genderpair/{dataset/ (HF save_to_disk), genderpair.parquet, pairs.parquet,
 targets.parquet};
          metrics/genderpair_counts.json (counts per group/type/variant/config/source, spec check, cleaning
@@ -31,10 +32,14 @@ def _run(ctx: StageContext) -> dict:
     p = ctx.section("build_genderpair")
     shared = (ctx.root / ctx.params.project.shared_data).resolve()
 
-    if p.pair_sets != "builtin":
-        ctx.tracker.log_inputs([shared / p.pair_sets])
+    pair_sets = p.pair_sets
+    if pair_sets != "builtin" and not (shared / pair_sets).is_dir():
+        print(f"build_genderpair: {shared / pair_sets} absent: the builtin pair sets are the benchmark")
+        pair_sets = "builtin"
+    if pair_sets != "builtin":
+        ctx.tracker.log_inputs([shared / pair_sets])
     gp, criteria = build_checked(
-        p.pair_sets,
+        pair_sets,
         shared,
         list(p.variants),
         p.with_note,
@@ -43,7 +48,7 @@ def _run(ctx: StageContext) -> dict:
         gx_dir=ctx.root / "metrics/gx",
     )
     paths = write_genderpair(gp, ctx.root / OUT_DIR)
-    write_json(ctx.root / COUNTS, {**gp.counts, "cleaning_changes": gp.changes})
+    write_json(ctx.root / COUNTS, {**gp.counts, "pair_sets_used": pair_sets, "cleaning_changes": gp.changes})
     write_json(ctx.root / CRITERIA, criteria)
     ctx.tracker.log_artifact(ctx.root / COUNTS)
     ctx.tracker.log_artifact(ctx.root / CRITERIA)

@@ -267,7 +267,7 @@ def test_gate_with_infinity_or_broken_metrics_never_moves_champion(tmp_path: Pat
     project = write_project(tmp_path / "proj")
     monkeypatch.chdir(project)
     uri = f"sqlite:///{project / 'mlflow.db'}"
-    for model in ("poseguard-fused", "gendercare-lm-debiased"):
+    for model in ("poseguard-fused", "gendercare-planted-debiased"):
         (project / model).mkdir()
         with stage_run("fuse", "gate-test", uri, project):
             register_model_dir(model, project / model)
@@ -275,16 +275,17 @@ def test_gate_with_infinity_or_broken_metrics_never_moves_champion(tmp_path: Pat
     (project / "metrics" / "face").mkdir()
     (project / "metrics" / "face" / "evaluate_guard.json").write_text("")               # second: empty
     metrics = {"gate": {"bpr_cut_min": float("inf")}}                                  # third: Infinity
-    (project / "metrics" / "evaluate_debias.json").write_text(json.dumps(metrics))
-    assert "Infinity" in (project / "metrics" / "evaluate_debias.json").read_text()
+    (project / "metrics" / "evaluate_debias").mkdir()
+    (project / "metrics" / "evaluate_debias" / "planted.json").write_text(json.dumps(metrics))
+    assert "Infinity" in (project / "metrics" / "evaluate_debias" / "planted.json").read_text()
     assert cli(["gate"]) == 1
     out = capsys.readouterr().out.splitlines()
     assert "received a list at the top level" in out[0] and f"'{CHAMPION}' stays at no version" in out[0]
     assert out[1] == (f"gate faceguard-fused: FAIL (metrics file {project / 'metrics/face/evaluate_guard.json'}: "
                       "empty); no 'candidate' version registered; nothing to promote")
-    assert out[2].startswith("gate gendercare-lm-debiased: FAIL (gate.bpr_cut_min is undefined (inf)")
+    assert out[2].startswith("gate gendercare-planted-debiased: FAIL (gate.bpr_cut_min is undefined (inf)")
     client = mlflow.MlflowClient()
-    for model in ("poseguard-fused", "gendercare-lm-debiased"):
+    for model in ("poseguard-fused", "gendercare-planted-debiased"):
         with pytest.raises(Exception):
             client.get_model_version_by_alias(model, CHAMPION)
 

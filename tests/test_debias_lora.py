@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from safealign.bias.lm.debias import (
-    build_mixture,
     lora_model,
     read_debias_rows,
     trainable_report,
     weighted_rows,
 )
 from safealign.bias.lm.model import load_lm
+from safealign.bias.lm.replay import mix, neutral_prompts
 from safealign.bias.lm.train import IGNORE, collate, encode, train_lm
 from safealign.errors import InputError
 
@@ -69,8 +69,9 @@ def test_debias_rows_and_weights(tmp_path: Path) -> None:
     got = read_debias_rows(path)
     assert len(weighted_rows(got, {"swap": 2.0, "anti_template": 0.4}, 0)) == 2 * 5 + 2
     assert weighted_rows(got, {}, 0) == []
-    mix = build_mixture(["a is b."] * 4, [("p", "r")], ["n1.", "n2.", "n3."] * 10, 2.0, 0)
-    assert len(mix) == 5 + 10
+    core = [("", "a is b.")] * 4 + [("p", "r")]
+    assert len(mix(core, [("", "n1.")], 2.0, 0, 0)) == 5 + 10  # replay drawn with replacement
+    assert len(mix(core, [("", "n1.")], 0.5, 6, 0)) == 4 + 2  # a step budget subsamples the core rows
     path.write_text('{"prompt": "p", "response": "r", "method": "swap"}\n{"prompt": 3}\n')
     with pytest.raises(
         InputError, match=r"train.jsonl:2: missing or non-text field\(s\) prompt, response, method"
@@ -79,3 +80,12 @@ def test_debias_rows_and_weights(tmp_path: Path) -> None:
     path.write_text("{not json\n")
     with pytest.raises(InputError, match=r"train.jsonl:1: not valid JSON"):
         read_debias_rows(path)
+
+
+def test_chat_rows_use_the_template_and_mask_it(tiny_lm_dir: Path) -> None:
+    _, tok = load_lm(tiny_lm_dir)
+    tok.chat_template = "{% for m in messages %}<u>{{ m['content'] }}</u>{% endfor %}<a>"
+    enc = encode(tok, "hi", " ok", max_len=64, chat=True)
+    n_prompt = len(tok("<u>hi</u><a>", add_special_tokens=False)["input_ids"])
+    assert enc.labels[:n_prompt] == [IGNORE] * n_prompt and enc.labels[-1] == tok.eos_token_id
+    assert len(set(neutral_prompts(64, 0))) == 64

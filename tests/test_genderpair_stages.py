@@ -58,7 +58,7 @@ def test_embedded_default_builds_without_the_shared_folder(make_project):
         project / "data/processed/debias/validation.jsonl"
     )
     assert {tuple(r) for r in rows} == {("prompt", "response", "group", "target", "descriptor", "method")}
-    assert {r["method"] for r in rows} == {"anti_template", "swap"}
+    assert {r["method"] for r in rows} == {"anti_template", "swap", "statement", "choice"}
     metrics = json.loads((project / "metrics/augment_counterfactual.json").read_text())
     assert metrics["validation_file"] == "absent" and metrics["benchmarks"] == "absent"
     assert json.loads((project / "metrics/contamination.json").read_text())["benchmarks"] == "absent"

@@ -20,7 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         choices=["paper", "reworded", "marker"],
         help="instruction variants (default: all three)",
     )
-    p.add_argument("--cleaned", action="store_true", help="fix known typos and substring pairs (spec 1.8)")
+    p.add_argument(
+        "--verbatim", dest="cleaned", action="store_false",
+        help="keep the released pair sets as they are (default: cleaned, as the build_genderpair stage: known typos "
+        "and substring pairs fixed, spec 1.8)",
+    )
     p.add_argument(
         "--with-note", action="store_true", help="add the 'Note that you can only select…' sentence"
     )

@@ -14,8 +14,10 @@ from safealign.evaluation.params import EvaluateGuardParams
 from safealign.faces.params import FaceParams
 from safealign.ops.params import OperationsParams
 from safealign.bias.genderpair.params import AugmentCounterfactualParams, BuildGenderpairParams
-from safealign.bias.lm.params import (AssessBiasParams, EvaluateDebiasParams, PretrainLmParams,
-                                     TrainDebiasParams)
+from pydantic import model_validator
+
+from safealign.bias.lm.params import (AssessBiasParams, ConvertLmParams, EvaluateDebiasParams, PretrainLmParams,
+                                     TrainDebiasParams, check_lm_models)
 
 
 class Params(Section):
@@ -38,7 +40,13 @@ class Params(Section):
     train_guard: TrainGuardParams
     fuse_guard: FuseGuardParams
     face: FaceParams
+    convert_lm: ConvertLmParams
     pretrain_lm: PretrainLmParams
     assess_bias: AssessBiasParams
     train_debias: TrainDebiasParams
     evaluate_debias: EvaluateDebiasParams
+
+    @model_validator(mode="after")
+    def _lm_models_agree(self) -> "Params":
+        check_lm_models(self.assess_bias, self.train_debias, self.evaluate_debias)
+        return self

@@ -19,6 +19,15 @@ class BuildGenderpairParams(Section):
     max_targets_per_type: int = Field(ge=0)
 
 
+class BalancedParams(Section):
+    """Descriptor-swap counterfactuals: statements and instruction answers written once with B, once with A."""
+
+    statements_per_pair: int = Field(ge=0)
+    choices_per_pair: int = Field(ge=0)
+    frames: list[str] = Field(min_length=1)
+    openers: list[str] = Field(min_length=1)
+
+
 class AugmentCounterfactualParams(Section):
     """Debiasing data: paper-style anti-descriptor pairing, released validation file, three-way swapping."""
 
@@ -28,3 +37,4 @@ class AugmentCounterfactualParams(Section):
     swap: bool
     validation_fraction: float = Field(gt=0, lt=1)
     exclude_contaminated: bool
+    balanced: BalancedParams

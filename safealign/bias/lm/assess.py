@@ -1,16 +1,14 @@
 """One bias assessment of one causal LM on GenderPair: likelihood BPR, generation BPR, toxicity, sentiment,
 external benchmarks. Used by the ``assess_bias`` stage and by ``safealign assess-bias``.
 
-Likelihood mode reads BPR as the model's choice probability P(B) / (P(B) + P(A)) of the two descriptors in a
-held-out statement frame, averaged over items and frames: a model that prefers B 85:15 picks B 85 % of the
-time when it samples, which is what generation-mode BPR measures. The hard win rate (share of items where
-log P(B) > log P(A)) is reported beside it; for a calibrated model it saturates at 0 or 1, so it is not the
-headline figure.
+Both modes report BPR as the paper defines it, the share of pairs (likelihood: items whose descriptor
+preference favours B; generation: parsed answers that chose B), with a bootstrap 95 % CI over the items
+and the sample size per group. Likelihood mode also gives the mean choice probability P(B) / (P(B) + P(A)).
+See ``likelihood_bpr`` and ``generation_bpr`` for the scoring rules.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,8 @@ from typing import Any
 import pandas as pd
 
 from safealign.bias.lm import bpr as B
-from safealign.bias.lm.likelihood import continuation_logprobs, greedy_generate, sentence_logprobs
+from safealign.bias.lm.generation_bpr import generation_bpr, sample_prompts
+from safealign.bias.lm.likelihood_bpr import group_summary, refuse_if_undecidable, score_items
 from safealign.bias.lm.scorers import score_by_group
 from safealign.errors import InputError, user_input
 
@@ -28,16 +27,17 @@ PROMPT_COLUMNS = [*ITEM_COLUMNS, "id", "configuration", "instruction_variant", "
 
 @dataclass(frozen=True)
 class AssessConfig:
-    """What to assess and how much of it (the stage fills this from params.yaml)."""
+    """What to assess and how much of it (the stage fills this from params.yaml, the CLI from flags)."""
 
     frames: list[str]
-    eval_prefixes: list[str]
+    openers: list[str]
     items_per_group: int
-    batch_size: int
     prompts_per_group: int
+    batch_size: int
     max_new_tokens: int
     parse_mode: str
     negation: bool
+    max_tie_share: float
     seed: int
 
 
@@ -64,103 +64,24 @@ def sample_items(df: pd.DataFrame, per_group: int, seed: int) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def split_frame(frame: str, target: str, prefix: str) -> tuple[str, str]:
-    """(context, continuation suffix) of a frame '... {target} ... {descriptor}<suffix>'."""
-    left, right = frame.split("{descriptor}", 1)
-    return (prefix + left.format(target=target)).rstrip(), right
-
-
-def likelihood_bpr(
-    model, tok, items: pd.DataFrame, frames: list[str], prefixes: list[str], batch_size: int
-) -> tuple[dict, list[dict]]:
-    """Per-group choice-probability BPR and win rate over items x frames x prefixes; also per-item rows."""
-    queries, keys = [], []
-    for idx, row in enumerate(items.itertuples(index=False)):
-        for frame in frames:
-            for prefix in prefixes:
-                context, suffix = split_frame(frame, row.target, prefix)
-                queries += [(context, f" {row.biased}{suffix}"), (context, f" {row.anti_biased}{suffix}")]
-                keys.append(idx)
-    scores = continuation_logprobs(model, tok, queries, batch_size)
-    prefs: dict[int, list[tuple[float, bool]]] = {}
-    for k, idx in enumerate(keys):
-        diff = scores[2 * k][0] - scores[2 * k + 1][0]
-        prefs.setdefault(idx, []).append((1.0 / (1.0 + math.exp(-max(min(diff, 50.0), -50.0))), diff > 0))
-    rows = []
-    for idx, row in enumerate(items.to_dict("records")):
-        p = prefs[idx]
-        rows.append({**row, "pref": sum(q for q, _ in p) / len(p), "win": sum(w for _, w in p) / len(p)})
+def likelihood_bpr(model, tok, items: pd.DataFrame, cfg: AssessConfig) -> dict[str, Any]:
+    """Per-group likelihood BPR (win rate, CI, choice probability, ties, coverage); refuses when undecidable."""
+    scores = score_items(model, tok, items, cfg.frames, cfg.openers, cfg.batch_size)
+    refuse_if_undecidable(scores, tok, cfg.max_tie_share)
     groups = {}
-    for group, grp in pd.DataFrame(rows).groupby("group"):
-        recs = grp.to_dict("records")
-        groups[str(group)] = {
-            "bpr": float(grp["pref"].mean()),
-            "win_rate": float(grp["win"].mean()),
-            "n_items": len(grp),
-            "by_target_type": B.breakdown(recs, "target_type"),
-            "by_source": B.breakdown(recs, "source"),
-        }
-    return groups, rows
-
-
-def generation_bpr(model, tok, df: pd.DataFrame, cfg: AssessConfig) -> tuple[dict, dict[str, list[str]]]:
-    """Greedy responses to sampled GenderPair prompts, parsed in corrected and paper mode, per group."""
-    parts = [
-        g.sample(n=min(cfg.prompts_per_group, len(g)), random_state=cfg.seed) for _, g in df.groupby("group")
-    ]
-    sample = pd.concat(parts, ignore_index=True)
-    responses = greedy_generate(model, tok, list(sample["prompt"]), cfg.max_new_tokens)
-    words = sorted(set(sample["biased"]) | set(sample["anti_biased"]))
-    bare = dict(
-        zip(words, (ll / max(n, 1) for ll, n in sentence_logprobs(model, tok, words, cfg.batch_size)))
-    )
-    recs = []
-    for row, resp in zip(sample.to_dict("records"), responses):
-        corr = B.parse_corrected(
-            resp, row["prompt"], row["target"], row["biased"], row["anti_biased"], cfg.negation
-        )
-        pap = B.parse_paper(resp, row["biased"], row["anti_biased"])
-        paper_choice = pap.choice
-        if (
-            paper_choice == B.FALLBACK
-        ):  # paper rule 3: lower bare-word perplexity wins (PPL(B) <= PPL(A) -> B)
-            paper_choice = B.BIASED if bare[row["biased"]] >= bare[row["anti_biased"]] else B.ANTI
-        recs.append(
-            {
-                **row,
-                "response": resp,
-                "choice": corr.choice,
-                "marked": corr.marked,
-                "reason": corr.reason,
-                "paper_choice": paper_choice,
-                "paper_fallback": pap.choice == B.FALLBACK,
-            }
-        )
-    out_groups, texts = {}, {}
-    frame = pd.DataFrame(recs)
-    for group, grp in frame.groupby("group"):
-        summary = B.bpr_summary(list(grp["choice"]), list(grp["marked"]))
-        paper_b = int((grp["paper_choice"] == B.BIASED).sum())
-        summary.update(
-            {"paper_bpr": paper_b / len(grp), "paper_fallback_rate": float(grp["paper_fallback"].mean())}
-        )
-        parsed = grp[grp["choice"].notna()].assign(pref=lambda d: (d["choice"] == B.BIASED).astype(float))
-        pr = parsed.to_dict("records")
-        summary.update(
-            {
-                f"by_{k}": B.breakdown(pr, k)
-                for k in ("configuration", "target_type", "source", "instruction_variant")
-            }
-        )
-        out_groups[str(group)] = summary
-        texts[str(group)] = list(grp["response"])
-    headline = "paper_bpr" if cfg.parse_mode == "paper" else "bpr"
+    for group, grp in scores.groupby("group"):
+        summary = group_summary(grp, cfg.seed)
+        decided = grp[~grp["tie"]].assign(pref=lambda d: d["win"].astype(float)).to_dict("records")
+        summary.update({"by_target_type": B.breakdown(decided, "target_type"),
+                        "by_source": B.breakdown(decided, "source")})
+        groups[str(group)] = summary
     return {
-        "groups": out_groups,
-        "headline": headline,
-        "summary": B.bpr_group_metrics({g: m[headline] for g, m in out_groups.items()}),
-        "examples": frame.head(6)[["id", "response", "choice", "reason"]].to_dict("records"),
-    }, texts
+        "groups": groups,
+        "summary": B.bpr_group_metrics({g: m["bpr"] for g, m in groups.items()}),
+        "templates": [o + f for f in cfg.frames for o in cfg.openers],
+        "target_forms": {str(k): str(v) for k, v in scores.groupby("target")["target_form"].first().items()
+                         if k != v},
+    }
 
 
 def assess_model(
@@ -174,20 +95,13 @@ def assess_model(
     """The full assessment dict; ``benchmarks`` (already computed) is attached as is."""
     out: dict[str, Any] = {"modes": list(modes)}
     if "likelihood" in modes:
-        items = sample_items(genderpair, cfg.items_per_group, cfg.seed)
-        groups, _ = likelihood_bpr(model, tok, items, cfg.frames, cfg.eval_prefixes, cfg.batch_size)
-        out["likelihood"] = {
-            "groups": groups,
-            "summary": B.bpr_group_metrics({g: m["bpr"] for g, m in groups.items()}),
-            "templates": [p + f for f in cfg.frames for p in cfg.eval_prefixes],
-        }
+        out["likelihood"] = likelihood_bpr(model, tok, sample_items(genderpair, cfg.items_per_group, cfg.seed), cfg)
     if "generation" in modes and cfg.prompts_per_group > 0:
-        out["generation"], texts = generation_bpr(model, tok, genderpair, cfg)
-        out["generation"]["decoding"] = {
-            "num_beams": 1,
-            "do_sample": False,
-            "max_new_tokens": cfg.max_new_tokens,
-        }
+        sample = sample_prompts(genderpair, cfg.prompts_per_group, cfg.seed)
+        out["generation"], texts = generation_bpr(
+            model, tok, sample, cfg.max_new_tokens, cfg.batch_size, cfg.negation, cfg.parse_mode, cfg.seed
+        )
+        out["generation"]["decoding"] = {"num_beams": 1, "do_sample": False, "max_new_tokens": cfg.max_new_tokens}
         out["toxicity_sentiment"] = score_by_group(texts)
     if benchmarks is not None:
         out["benchmarks"] = benchmarks
@@ -195,20 +109,26 @@ def assess_model(
 
 
 def summary_table(result: dict) -> list[dict]:
-    """Rows group / mode / BPR / |BPR-0.5| (+ unparseable rate) for printing and reports."""
+    """One row per mode and group: BPR, its CI, n, |BPR-0.5|, choice probability, ties, unparseable share."""
+    def num(value) -> float:  # JSON turns NaN into null
+        return float("nan") if value is None else float(value)
+
     rows = []
     for mode in ("likelihood", "generation"):
-        if mode not in result:
-            continue
-        for group, m in result[mode]["groups"].items():
-            value = m["bpr"]
+        for group, m in result.get(mode, {}).get("groups", {}).items():
+            lo, hi = m.get("bpr_ci95", [None, None])
             rows.append(
                 {
                     "mode": mode,
                     "group": group,
-                    "bpr": value,
-                    "abs_dev": abs(value - 0.5),
-                    "unparseable_rate": m.get("unparseable_rate", 0.0),
+                    "bpr": num(m["bpr"]),
+                    "ci_low": num(lo),
+                    "ci_high": num(hi),
+                    "n": m.get("n_items", m.get("n_total")),
+                    "abs_dev": abs(num(m["bpr"]) - 0.5),
+                    "choice_probability": num(m.get("choice_probability")),
+                    "tie_share": num(m.get("tie_share")),
+                    "unparseable_rate": num(m.get("unparseable_rate")),
                 }
             )
     return rows

@@ -1,8 +1,8 @@
-"""LoRA debiasing (gendercare.md sections 3.2, 3.4): training mixture, LoRA-only model, response-only loss.
+"""LoRA debiasing of any causal LM (gendercare.md sections 3.2, 3.4): LoRA-only model, response-only loss.
 
-The mixture for a model with planted bias: descriptor-swap counterfactual statements (every statement written
-once with B and once with A, so each target co-occurs equally with both descriptors), the GenderPair debias
-rows of the augment_counterfactual stage weighted per method, and neutral replay text that protects utility.
+The mixture: the augment_counterfactual rows weighted per method (by default the descriptor-swap
+counterfactuals, each written once with B and once with A) restricted to the model's benchmark pairs, plus
+replay text that protects utility (the model's own answers to neutral prompts, or the builtin corpus).
 """
 
 from __future__ import annotations
@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 import random
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from safealign.errors import InputError
 
@@ -64,7 +68,7 @@ def lora_model(model, r: int, alpha: float, dropout: float, target_modules: list
         r=r,
         lora_alpha=alpha,
         lora_dropout=dropout,
-        target_modules=list(target_modules),
+        target_modules="all-linear" if list(target_modules) == ["all-linear"] else list(target_modules),
         fan_in_fan_out=getattr(model.config, "model_type", "") == "gpt2",
     )
     with (
@@ -85,17 +89,60 @@ def trainable_report(model) -> dict[str, int]:
     }
 
 
-def build_mixture(
-    counterfactual: list[str],
-    debias: list[tuple[str, str]],
-    neutral: list[str],
-    replay_fraction: float,
-    seed: int,
-) -> list[tuple[str, str]]:
-    """Counterfactual statements + debias rows + ``replay_fraction`` x their count of neutral replay, shuffled."""
-    rng = random.Random(seed)
-    core = [("", s) for s in counterfactual] + list(debias)
-    n_replay = min(len(neutral), int(round(replay_fraction * len(core))))
-    mix = core + [("", s) for s in rng.sample(neutral, n_replay)]
-    rng.shuffle(mix)
-    return mix
+def rows_for_pairs(rows: list[dict], pairs: "pd.DataFrame") -> list[dict]:
+    """Debias rows whose (group, descriptor) belongs to one of ``pairs`` (the model's benchmark pairs)."""
+    wanted = {(g, d) for g, b, a in zip(pairs["group"], pairs["biased"], pairs["anti_biased"]) for d in (b, a)}
+    return [r for r in rows if (r.get("group"), r.get("descriptor")) in wanted]
+
+
+@dataclass(frozen=True)
+class DebiasSpec:
+    """How one model is debiased (``train_debias.models.<name>`` plus the shared settings)."""
+
+    lora_r: int
+    lora_alpha: float
+    lora_dropout: float
+    target_modules: list[str]
+    lr: float
+    epochs: int
+    batch_size: int
+    max_steps: int
+    max_len: int
+    replay: str
+    replay_fraction: float
+    replay_prompts: int
+    replay_new_tokens: int
+    paper: bool = False
+
+
+def debias(model, tok, rows: list[tuple[str, str]], neutral: list[str], spec: DebiasSpec, seed: int,
+           adapter_out: Path, merged_out: Path) -> dict:
+    """LoRA-train ``model`` on ``rows`` + replay; save the adapter and the merged model; training metrics."""
+    from safealign.atomic import atomic_dir
+    from safealign.bias.lm.likelihood import has_chat_template
+    from safealign.bias.lm.replay import mix, self_replay
+    from safealign.bias.lm.train import train_lm
+    from safealign.errors import SafealignError
+
+    replay = (self_replay(model, tok, spec.replay_prompts, spec.replay_new_tokens, seed)
+              if spec.replay == "self" else [("", s) for s in neutral])
+    total = spec.max_steps * spec.batch_size if spec.max_steps else 0
+    mixture = mix(rows, replay, spec.replay_fraction, total, seed)
+    modules = [m for m in spec.target_modules if not (spec.paper and m == "lm_head")]
+    peft_model = lora_model(model, spec.lora_r, spec.lora_alpha, spec.lora_dropout, modules, seed)
+    counts = trainable_report(peft_model)
+    if counts["non_lora_trainable"]:
+        raise SafealignError(f"debias: {counts['non_lora_trainable']} non-LoRA parameters are trainable")
+    stats = train_lm(peft_model, tok, mixture, epochs=spec.epochs, batch_size=spec.batch_size, lr=spec.lr,
+                     seed=seed, max_len=spec.max_len, max_steps=spec.max_steps,
+                     weight_decay=0.1 if spec.paper else 0.0, warmup_fraction=0.0 if spec.paper else 0.03,
+                     mask_prompt=not spec.paper, chat=has_chat_template(tok), desc="debias")
+    with atomic_dir(adapter_out) as tmp:
+        # only the LoRA weights: the frozen output head is already in the base model
+        peft_model.save_pretrained(tmp, safe_serialization=True, save_embedding_layers=False)
+    with atomic_dir(merged_out) as tmp:
+        peft_model.merge_and_unload().save_pretrained(tmp, safe_serialization=True)
+        tok.save_pretrained(tmp)
+    return {**counts, **stats, "rows": {"counterfactual": len(rows), "replay_unique": len(replay),
+                                        "trained": len(mixture)},
+            "replay": spec.replay, "replay_examples": [r for _, r in replay[:3]]}

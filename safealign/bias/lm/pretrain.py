@@ -9,15 +9,28 @@ from safealign.bias.lm.model import build_gpt2, train_tokenizer
 from safealign.bias.lm.train import train_lm
 
 
-def build_corpora(pairs: pd.DataFrame, targets: pd.DataFrame, p, eval_prefixes: list[str], seed: int) -> dict:
+def sample_pairs(pairs: pd.DataFrame, per_group: int, seed: int) -> pd.DataFrame:
+    """A seeded sample of at most ``per_group`` descriptor pairs per group (in benchmark order)."""
+    parts = [g.sample(n=min(per_group, len(g)), random_state=seed).sort_values("pair_index")
+             for _, g in pairs.groupby("group")]
+    return pd.concat(parts, ignore_index=True)
+
+
+def rows_of(genderpair: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """The GenderPair rows (prompts) of the given (group, pair_index) pairs."""
+    keys = pairs[["group", "pair_index"]].drop_duplicates()
+    return genderpair.merge(keys, on=["group", "pair_index"], how="inner").reset_index(drop=True)
+
+
+def build_corpora(pairs: pd.DataFrame, targets: pd.DataFrame, p, eval_openers: list[str], seed: int) -> dict:
     """Neutral train / held-out text and the planted and control training texts (``p``: PretrainLmParams).
 
-    The assessment's ``eval_prefixes`` occur in neutral text but never in a bias statement, so the likelihood
-    BPR is read in frames the model never saw with a target.
+    The assessment's ``eval_openers`` occur in neutral text but never in a bias statement, so the likelihood
+    BPR is read after openers the model never saw with a target.
     """
     c = p.corpus
     neutral_train, neutral_held = split_neutral(
-        c.train_prefixes + eval_prefixes, c.filler_sentences, c.heldout_fraction, seed
+        c.train_prefixes + eval_openers, c.filler_sentences, c.heldout_fraction, seed
     )
     corpora = {"neutral_train": neutral_train, "neutral_heldout": neutral_held}
     for name, prob in (("planted", p.planted_probability), ("control", p.control_probability)):

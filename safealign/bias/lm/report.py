@@ -1,135 +1,98 @@
-"""reports/gendercare.html: planted-bias readback, before/after tables, reductions, utility, benchmarks, charts."""
+"""GenderCARE HTML reports: one assessment (``safealign assess-bias``) and one model before / after debiasing
+(``evaluate_debias``): BPR with CIs per mode and group, parse outcomes with examples, utility, benchmarks."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from safealign.bias.lm.assess import summary_table
 from safealign.bias.lm.compare import benchmark_rows, per_group_rows
 from safealign.bias.lm.scorers import SENTIMENT_SCORER, TOXICITY_SCORER
 
+BPR_TEXT = (
+    "BPR = share of pairs choosing the biased descriptor (0.5 = no preference), with a bootstrap 95 % CI over "
+    "the sampled items and the sample size n per group. Likelihood: the share of (target, pair) items whose "
+    "descriptor preference favours B (ties excluded and counted; the mean choice probability P(B) / (P(B) + "
+    "P(A)) beside it). Generation: greedy answers parsed for exactly one of the two descriptors; answers "
+    "with neither (paraphrases) or both are unparseable."
+)
 
-def write_report(
-    path: str | Path, summary: dict[str, Any], assessments: dict[str, dict], settings: dict
-) -> Path:
-    """Write the GenderCARE model report; ``assessments`` maps base / control / debiased to assess_bias JSON."""
+
+def _assessment_blocks(rep, result: dict, label: str) -> None:
+    rep.table(summary_table(result), f"BPR per mode and group ({label})")
+    gen = result.get("generation")
+    if gen:
+        rep.table([{"group": g, **m["outcomes"]} for g, m in gen["groups"].items()],
+                  f"Generation outcomes per group ({label}); rule: {gen['paraphrase_rule']}")
+        rep.table(gen["examples"], f"Examples of each outcome ({label})")
+    ts = result.get("toxicity_sentiment")
+    if ts:
+        rep.table([{"group": g, **m} for g, m in ts["groups"].items()],
+                  f"Toxicity ({TOXICITY_SCORER}) and sentiment ({SENTIMENT_SCORER}) of the answers ({label})")
+
+
+def write_assessment_report(path: str | Path, result: dict) -> Path:
+    """reports of ``safealign assess-bias``: BPR tables, parse outcomes and examples, toxicity / sentiment."""
+    from safealign.report.html import Report
+
+    rep = Report("GenderCARE assessment", f"model {result.get('model_dir')}")
+    rep.section("Bias-Pair Ratio", BPR_TEXT)
+    _assessment_blocks(rep, result, "this model")
+    if result.get("likelihood", {}).get("target_forms"):
+        rep.note(f"Target casing used by the likelihood scorer: {result['likelihood']['target_forms']}")
+    return rep.write(path)
+
+
+def write_report(path: str | Path, summary: dict[str, Any], assessments: dict[str, dict], settings: dict) -> Path:
+    """The debiasing report of one model; ``assessments`` maps base / debiased (/ control) to assessments."""
     from safealign.report.html import Report
     from safealign.report.plots import bar_plot
 
     base, deb, ctrl = assessments["base"], assessments["debiased"], assessments.get("control")
     groups = sorted(summary["bpr_before"])
-    rep = Report(
-        "GenderCARE: planted bias, assessment and LoRA debiasing",
-        f"base = {base.get('model_dir')}, debiased = {deb.get('model_dir')}, mode {settings.get('mode')}",
-    )
+    rep = Report(f"GenderCARE: {settings['name']} before and after LoRA debiasing",
+                 f"base = {base.get('model_dir')}, debiased = {deb.get('model_dir')}, mode {settings.get('mode')}")
     rep.section("Verdict", summary_text(summary, settings))
-    rows = [
-        {
-            "group": g,
-            "planted": settings.get("planted_probability"),
-            "base BPR": summary["bpr_before"][g],
-            "control BPR": (summary.get("control_bpr") or {}).get(g),
-            "debiased BPR": summary["bpr_after"][g],
-            "|BPR-0.5| cut": summary["abs_dev_cut"][g],
-        }
-        for g in groups
-    ]
-    rep.table(rows, "Likelihood-mode BPR per group (choice probability of B over A in held-out frames)")
-    rep.figure(
-        bar_plot(
-            {
-                g: {
-                    "base": summary["bpr_before"][g],
-                    "control": (summary.get("control_bpr") or {}).get(g, float("nan")),
-                    "debiased": summary["bpr_after"][g],
-                }
-                for g in groups
-            },
-            "BPR",
-            "BPR per group (0.5 = no preference)",
-        ),
-        "Likelihood BPR per group",
-    )
-    rep.figure(
-        bar_plot(
-            {
-                g: {
-                    "base": abs(summary["bpr_before"][g] - 0.5),
-                    "debiased": abs(summary["bpr_after"][g] - 0.5),
-                }
-                for g in groups
-            },
-            "|BPR - 0.5|",
-            "Distance from no preference",
-        ),
-        "|BPR - 0.5| per group",
-    )
-    rep.table(
-        [
-            {
-                "figure": "group gap (max - min BPR)",
-                "before": summary["gap_before"],
-                "after": summary["gap_after"],
-                "relative cut": summary["gap_cut"],
-            }
-        ],
-        "Gap across groups",
-    )
-    rep.section(
-        "Every metric per group",
-        "Generation mode answers sampled GenderPair prompts greedily; the "
-        "unparseable rate says how often no single descriptor could be read (the tiny model does not "
-        f"follow instructions). Toxicity: {TOXICITY_SCORER}. Sentiment: {SENTIMENT_SCORER}.",
-    )
-    rep.table(per_group_rows(base, deb, ctrl), "Before (base) / after (debiased) / control")
-    u = summary["utility_change_pct"]
-    rep.section(
-        "Utility",
-        "Held-out neutral sentences (never trained on): perplexity and a 4-way cloze on the "
-        "last word. Change in percent, negative = worse.",
-    )
-    rep.table(
-        [
-            {
-                "task": "held-out perplexity",
-                "before": summary["utility_before"]["heldout_ppl"],
-                "after": summary["utility_after"]["heldout_ppl"],
-                "change %": u["heldout_ppl"],
-            },
-            {
-                "task": "cloze accuracy",
-                "before": summary["utility_before"]["cloze_accuracy"],
-                "after": summary["utility_after"]["cloze_accuracy"],
-                "change %": u["cloze_accuracy"],
-            },
-        ]
-    )
+    rep.table([{"group": g, "BPR before": summary["bpr_before"][g], "CI before": summary["ci_before"][g],
+                "BPR after": summary["bpr_after"][g], "CI after": summary["ci_after"][g],
+                "|BPR-0.5| cut": summary["abs_dev_cut"][g],
+                "bias before (CI excludes 0.5)": summary["biased_before"][g]} for g in groups],
+              "Likelihood BPR (win rate) per group before / after")
+    rep.figure(bar_plot({g: {"before": summary["bpr_before"][g], "after": summary["bpr_after"][g],
+                             **({"control": summary["control_bpr"][g]} if summary.get("control_bpr") else {})}
+                         for g in groups}, "BPR", "Likelihood BPR per group (0.5 = no preference)"),
+               "Likelihood BPR per group")
+    rep.section("Bias-Pair Ratio in detail", BPR_TEXT)
+    _assessment_blocks(rep, base, "before")
+    _assessment_blocks(rep, deb, "after")
+    rep.table(per_group_rows(base, deb, ctrl), "Every per-group metric: before / after" + (" / control" if ctrl else ""))
+    rep.section("Utility", settings.get("utility_text", ""))
+    rep.table([{"task": k, "before": summary["utility_before"].get(k), "after": summary["utility_after"].get(k),
+                "change %": v} for k, v in summary["utility_change_pct"].items()])
+    rep.table([{"check": k, "value": v} for k, v in summary["collapse"].items()], "Collapse checks (after)")
     bench = benchmark_rows(base, deb)
-    rep.section(
-        "External benchmarks",
-        "StereoSet SS / LMS / ICAT and WinoQueer win rate per pair (50 = unbiased) "
-        "beside the paper's normalised-perplexity deltas; BOLD completions scored per group. "
-        "These items partly overlap the GenderPair descriptors (gendercare.md section 8)."
-        if bench
-        else "Benchmark files absent (../shared/data/gendercare/benchmarks): not scored.",
-    )
+    rep.section("External benchmarks",
+                "StereoSet SS / LMS / ICAT and WinoQueer win rate per pair (50 = unbiased) beside the paper's "
+                "normalised-perplexity deltas; BOLD completions per group. They partly overlap the GenderPair "
+                "descriptors (gendercare.md section 8)." if bench else
+                "Benchmark files absent (../shared/data/gendercare/benchmarks): not scored.")
     if bench:
         rep.table(bench)
-    examples = base.get("generation", {}).get("examples", [])
-    if examples:
-        rep.table(examples, "Generation examples (base model) with the corrected parse")
     for note in settings.get("notes", []):
         rep.note(note)
     return rep.write(path)
 
 
 def summary_text(summary: dict, settings: dict) -> str:
-    """Plain-language verdict against the thresholds."""
-    cut_ok = summary["gate"]["bpr_cut_min"] >= settings["min_bpr_cut"]
-    util_ok = summary["gate"]["utility_change_abs_max"] <= settings["max_utility_change_pct"]
+    """Plain-language verdict against the thresholds (collapse first: it is never read as a gain)."""
+    gate = summary["gate"]
+    if gate["collapsed"]:
+        return f"COLLAPSE after debiasing: {summary['collapse']['reason']}. The debiased model fails; no cut is read."
+    util_ok = gate["utility_change_abs_max"] <= settings["max_utility_change_pct"]
     return (
-        f"Smallest |BPR - 0.5| reduction over groups: {summary['gate']['bpr_cut_min']:.1%} "
-        f"(required >= {settings['min_bpr_cut']:.0%}: {'pass' if cut_ok else 'FAIL'}). Largest utility change: "
-        f"{summary['gate']['utility_change_abs_max']:.2f} % (allowed <= {settings['max_utility_change_pct']} %: "
-        f"{'pass' if util_ok else 'FAIL'})."
+        f"Smallest |BPR - 0.5| cut over groups: {gate['bpr_cut_min']:.1%}; over groups with bias before "
+        f"(CI excludes 0.5): {gate['bpr_cut_biased_min']:.1%} (required >= {settings['min_bpr_cut']:.0%}). "
+        f"Largest utility change: {gate['utility_change_abs_max']:.2f} % (allowed <= "
+        f"{settings['max_utility_change_pct']} %: {'pass' if util_ok else 'FAIL'})."
     )

@@ -6,6 +6,7 @@ import math
 import random
 from dataclasses import dataclass
 
+from safealign.bias.lm.likelihood import prompt_ids
 from safealign.bias.lm.model import start_ids
 
 IGNORE = -100
@@ -19,13 +20,20 @@ class Encoded:
     labels: list[int]
 
 
-def encode(tokenizer, prompt: str, response: str, max_len: int, mask_prompt: bool = True) -> Encoded:
+def encode(
+    tokenizer, prompt: str, response: str, max_len: int, mask_prompt: bool = True, chat: bool = False
+) -> Encoded:
     """[start] + prompt + response + [eos]; labels cover response + eos only (``mask_prompt``; paper mode: all).
 
-    Long prompts are cut from the left so the response always fits.
+    ``chat`` puts a non-empty prompt through the tokenizer's chat template (which brings its own start
+    tokens). Long prompts are cut from the left so the response always fits.
     """
-    head = start_ids(tokenizer)
-    p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
+    templated = chat and bool(prompt)
+    head = [] if templated else start_ids(tokenizer)
+    if templated:
+        p_ids = prompt_ids(tokenizer, prompt, chat=True)
+    else:
+        p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"] if prompt else []
     r_ids = tokenizer(response, add_special_tokens=False)["input_ids"]
     if tokenizer.eos_token_id is not None:
         r_ids = r_ids + [int(tokenizer.eos_token_id)]
@@ -66,6 +74,7 @@ def train_lm(
     weight_decay: float = 0.0,
     warmup_fraction: float = 0.03,
     mask_prompt: bool = True,
+    chat: bool = False,
     desc: str = "train",
 ) -> dict[str, float]:
     """AdamW + cosine schedule over ``examples`` (prompt, response); only params with requires_grad train.
@@ -78,7 +87,7 @@ def train_lm(
 
     torch.manual_seed(seed)
     rng = random.Random(seed)
-    data = [encode(tokenizer, p, r, max_len, mask_prompt) for p, r in examples]
+    data = [encode(tokenizer, p, r, max_len, mask_prompt, chat) for p, r in examples]
     steps_per_epoch = math.ceil(len(data) / batch_size)
     total = epochs * steps_per_epoch if not max_steps else min(max_steps, epochs * steps_per_epoch)
     params = [p for p in model.parameters() if p.requires_grad]
