@@ -74,15 +74,18 @@ def _train(ctx: StageContext, dom: Domain) -> dict:
 
     def log(step: int, values: dict) -> None:
         if step % log_every == 0:
-            ctx.tracker.log_metrics({"train_loss": values["loss"]}, step=step)
+            ctx.tracker.log_metrics({f"train_{k}": v for k, v in values.items()}, step=step)
 
     device = resolve_device(ctx.params.project.device)
     cpu_start = time.process_time()
     from safealign.layouts import get_layout
 
+    from safealign.generation.params import dataclass_from
+    from safealign.generation.pretrain import TokenObjective
+
     model, result = pretrain(train, generator_config(p.model, res), get_layout(dom.layout).tokens, dom.layout,
                              loss_config(p.loss), loop, p.batch_size, device, p.map_drop, p.token_drop,
-                             Path(p.checkpoint_dir), log)
+                             dataclass_from(TokenObjective, p.token_objective), Path(p.checkpoint_dir), log)
     train_cpu = time.process_time() - cpu_start
     sample = val if len(val) >= 2 else train  # tiny data sets may lack a val split
     check = pose_following(model, sample, p.preview_steps, seed)
@@ -98,7 +101,8 @@ def _train(ctx: StageContext, dom: Domain) -> dict:
     metrics = {"train_triples": len(train), "val_triples": len(val), "skipped_clips": len(report.skipped),
                "steps": p.steps, "resumed_from": result.resumed_from,
                "train_cpu_seconds": train_cpu,
-               "final_loss": training.smoothed(result.history, "loss"), "pose_check": check,
+               "final_loss": training.smoothed(result.history, "diffusion"),
+               "final_token_loss": training.smoothed(result.history, "tokens"), "pose_check": check,
                "device": str(device), "torch_threads": torch.get_num_threads(), "trained": 1,
                **model.describe()}
     return metrics

@@ -45,9 +45,9 @@ def truncate(path: Path, keep: int) -> Path:
 
 def tiny_adapter(generator_dir: Path, out: Path) -> Path:
     """A rank-2 LoRA adapter of the tiny generator, saved in peft format."""
-    from safealign.generation.lora import ATTENTION_TARGETS, attach_lora, lora_config, save_adapter
+    from safealign.generation.lora import attach_lora, lora_config, save_adapter
     from safealign.generation.model import PoseGuidedGenerator
 
     model = PoseGuidedGenerator.from_pretrained(generator_dir)
-    peft_model = attach_lora(model, lora_config(model, 2, 2.0, ATTENTION_TARGETS, False), "guard", generator_dir)
+    peft_model = attach_lora(model, lora_config(model, 2, 2.0, ["cross_kv", "pose_tokens"]), "guard", generator_dir)
     return save_adapter(peft_model, "guard", out)

@@ -172,10 +172,12 @@ def tiny_generator(tmp_path: Path) -> Path:
     """A tiny untrained PoseGuidedGenerator saved under tmp_path/gen."""
     import torch
 
-    from safealign.generation.model import GeneratorConfig, PoseGuidedGenerator
+    from safealign.generation.model import PoseGuidedGenerator
+    from safealign.layouts import get_layout
+    from tests.test_generation import TINY
 
     torch.manual_seed(0)
-    model = PoseGuidedGenerator.build(GeneratorConfig(16, 2, (8, 16), 1, (False, True), (8, 8)))
+    model = PoseGuidedGenerator.build(TINY, get_layout("mediapipe33").tokens, "mediapipe33")
     torch.nn.init.normal_(model.pose_guider.conv_out.weight, std=0.05)
     return model.save_pretrained(tmp_path / "gen")
 

@@ -40,6 +40,8 @@ TINY_FACE = {
     "pretrain_generator.warmup_steps": 1,
     "pretrain_generator.frames_per_clip": 2,
     "pretrain_generator.checkpoint_every": 2,
+    "pretrain_generator.token_objective.warmup": 2,
+    "pretrain_generator.token_objective.batch": 4,
     "pretrain_generator.torch_threads": 1,
     "face.pretrain_generator": {"steps": 3, "preview_steps": 2},
     "guard_data.frames_per_clip": 2,

@@ -42,6 +42,15 @@ class LossParams(Section):
     noise_offset: float = Field(ge=0)
 
 
+class TokenObjectiveParams(Section):
+    """Masked keypoint modelling of the posture-token encoder (safealign/generation/pretrain.py)."""
+
+    warmup: int = Field(ge=0)
+    batch: int = Field(ge=1)
+    weight: float = Field(ge=0)
+    mask_share: float = Field(gt=0, lt=1)
+
+
 class PretrainGeneratorParams(Section):
     """Train the unaligned base generator, or adopt an existing one."""
 
@@ -56,6 +65,7 @@ class PretrainGeneratorParams(Section):
     frames_per_clip: int = Field(ge=1)
     map_drop: float = Field(ge=0, lt=1)
     token_drop: float = Field(ge=0, lt=1)
+    token_objective: TokenObjectiveParams
     checkpoint_every: int = Field(ge=1)
     checkpoint_dir: str
     preview_steps: int = Field(ge=1)

@@ -102,7 +102,11 @@ class TokenBlock(torch.nn.Module):
 
 
 class PoseTokenEncoder(ModelMixin, ConfigMixin):
-    """Keypoints of a whole clip [B, T, J, 3] and the generated frame's index [B] -> tokens [B, T, dim]."""
+    """Keypoints of a whole clip [B, T, J, 3] and the generated frame's index [B] -> tokens [B, T, dim].
+
+    ``reconstruct`` is a linear read-out of each token back to its frame's keypoint features, used only by
+    ``masked_keypoint_loss`` (pretraining): frames hidden from the encoder must be recovered from the others, so
+    the tokens come to describe the posture and its motion in a form a linear map can read."""
 
     @register_to_config
     def __init__(self, n_joints: int = 13, bones: tuple = (), centre: tuple = (7, 8),
@@ -114,20 +118,40 @@ class PoseTokenEncoder(ModelMixin, ConfigMixin):
         self.mark = torch.nn.Embedding(2, dim)
         self.blocks = torch.nn.ModuleList(TokenBlock(dim, heads) for _ in range(layers))
         self.norm = torch.nn.LayerNorm(dim)
+        self.reconstruct = torch.nn.Linear(dim, feature_size(n_joints, len(bones)))
+
+    def features(self, keypoints: torch.Tensor) -> torch.Tensor:
+        """The per-frame keypoint features [B, T, F] this encoder reads."""
+        cfg = self.config
+        return keypoint_features(keypoints.float(), [tuple(x) for x in cfg.bones], list(cfg.centre),
+                                 [list(g) for g in cfg.scale])
 
     def forward(self, keypoints: torch.Tensor, frame: torch.Tensor) -> torch.Tensor:
         cfg = self.config
         b, t = keypoints.shape[:2]
         if t > cfg.max_frames:
             raise ValueError(f"pose tokens: {t} frames, at most {cfg.max_frames} per clip")
-        feats = keypoint_features(keypoints.float(), [tuple(x) for x in cfg.bones], list(cfg.centre),
-                                  [list(g) for g in cfg.scale])
+        feats = self.features(keypoints)
         steps = torch.arange(t, device=keypoints.device)
         marked = (steps[None] == frame.view(-1, 1).to(keypoints.device)).long()
         x = self.inp(feats.to(self.inp.weight.dtype)) + self.time(steps)[None] + self.mark(marked)
         for block in self.blocks:
             x = block(x)
         return self.norm(x)
+
+
+def masked_keypoint_loss(encoder: PoseTokenEncoder, keypoints: torch.Tensor, generator: torch.Generator,
+                         share: float = 0.3) -> torch.Tensor:
+    """Masked keypoint modelling: a random ``share`` of each clip's frames is hidden (its keypoints made
+    invisible); the encoder's tokens of those frames must reconstruct their keypoint features (mean square)."""
+    b, t = keypoints.shape[:2]
+    hidden = (torch.rand((b, t), generator=generator) < share).to(keypoints.device)
+    hidden[:, 0] |= ~hidden.any(dim=1)                     # at least one hidden frame per clip
+    target = encoder.features(keypoints)
+    masked = keypoints.masked_fill(hidden[..., None, None], 0.0)
+    no_frame = torch.full((b,), -1, dtype=torch.long, device=keypoints.device)   # no frame is being generated
+    tokens = encoder(masked, no_frame)
+    return ((encoder.reconstruct(tokens) - target) ** 2)[hidden].mean()
 
 
 class ReferenceTokenEncoder(ModelMixin, ConfigMixin):
