@@ -16,13 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from safealign.poses import topology as tp
-from safealign.poses.perturb import PARTS, PERTURBATION_GRID, REF_WIDTH, perturb
+from safealign.layouts import BODY_PARTS as PARTS, PERTURBATION_GRID
+from safealign.poses.perturb import REF_WIDTH, perturb
 
 N_CLIPS, N_FRAMES, BASELINE_CLIPS, REPEATS = 1024, 16, 48, 3
 
 
 def _clips() -> np.ndarray:
-    from safealign.poses.motions import Timing, load_actions, random_body, random_camera, synthesize_pose
+    from safealign.poses.motions.actions import load_actions
+    from safealign.poses.motions.camera import random_camera
+    from safealign.poses.motions.clip import Timing, synthesize_pose
+    from safealign.poses.motions.skeleton import random_body
 
     rng = np.random.default_rng(0)
     unsafe = [a for a in load_actions().values() if a.label == "unsafe"]

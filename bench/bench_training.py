@@ -29,15 +29,18 @@ def _default_generator():
 
 def _step_ms(model, params, res: int) -> float:
     """Median optimiser step time (ms) of the diffusion loss on a random batch."""
-    from safealign.generation.diffusion import LossConfig, per_sample_loss
+    from safealign.config import load_params
+    from safealign.generation.diffusion import per_sample_loss
+    from safealign.generation.params import loss_config
 
     opt = torch.optim.AdamW([p for p in params if p.requires_grad], lr=1e-4)
     rng = np.random.default_rng(0)
     batch = rng.integers(0, 256, (BATCH, res, res, 3), dtype=np.uint8)
     scheduler, gen = model.train_scheduler(), torch.Generator().manual_seed(0)
+    loss = loss_config(load_params().pretrain_generator.loss)
 
     def step() -> None:
-        per_sample_loss(model, batch, batch, batch, gen, LossConfig(), scheduler).mean().backward()
+        per_sample_loss(model, batch, batch, batch, gen, loss, scheduler).mean().backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
 

@@ -94,8 +94,8 @@ def timed_steps(step, n: int, sync) -> float:
     return (time.perf_counter() - t0) / n
 
 
-def measure(model, params, data, batch: int, device, sync, n: int) -> dict:
-    from safealign.generation.diffusion import LossConfig, per_sample_loss
+def measure(model, params, data, batch: int, device, sync, n: int, loss) -> dict:
+    from safealign.generation.diffusion import per_sample_loss
 
     opt = torch.optim.AdamW([p for p in params if p.requires_grad], lr=1e-4, fused=device.type == "cuda")
     sched, gen = model.train_scheduler(), torch.Generator().manual_seed(0)
@@ -103,7 +103,7 @@ def measure(model, params, data, batch: int, device, sync, n: int) -> dict:
 
     def step() -> None:
         b = data.take(rng.integers(0, len(data), batch))
-        per_sample_loss(model, b.target, b.reference, b.pose, gen, LossConfig(), sched).mean().backward()
+        per_sample_loss(model, b.target, b.reference, b.pose, gen, loss, sched).mean().backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
 
@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     data = triples(args.data, res, 4 * p["batch_size"])
     loop = training.LoopConfig(p["steps"], p["lr"], 0, warmup_steps=min(p["warmup_steps"], p["steps"]))
     t0 = time.perf_counter()
-    model, result = pretrain(data, arch, LossConfig(**p["loss"]), loop, p["batch_size"], device)
+    loss = LossConfig(**p["loss"])
+    model, result = pretrain(data, arch, loss, loop, p["batch_size"], device)
     sync()
     stage_s = time.perf_counter() - t0
     n = 2 if smoke else 10
@@ -147,11 +148,11 @@ def main(argv: list[str] | None = None) -> int:
               "stage_samples_s": p["steps"] * p["batch_size"] / stage_s,
               "final_loss": training.smoothed(result.history, "loss"),
               "full": measure(model.train(), list(model.parameters()), data, p["batch_size"], device, sync,
-                              n)}
+                              n, loss)}
     config = lora.lora_config(model, 8, 8, lora.ATTENTION_TARGETS, False)
     peft_model = lora.attach_lora(model, config, "guard_x").train()
     report["lora"] = measure(peft_model, list(peft_model.parameters()), data, p["batch_size"], device, sync,
-                             n)
+                             n, loss)
     for mode in ("full", "lora"):
         report[mode]["vs_baseline_samples_s"] = report[mode]["samples_s"] / BASELINE[mode]["samples_s"]
         report[mode]["vs_baseline_tflops"] = report[mode]["tflops"] / BASELINE[mode]["tflops"]

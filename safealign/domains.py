@@ -3,44 +3,32 @@
 ``body`` (default) is PoseGuard on MediaPipe-33 poses and keeps the original paths, registry names and
 params; ``face`` is the facial-landmark variant (issue 9): the ``face140`` layout, ``face.categories`` and the
 overrides in params ``face.<stage section>`` applied on top of the body sections (re-validated). The stages
-pretrain_generator, guard_data, train_guard, fuse_guard and evaluate_guard take ``--domain``; this module is
-the only place that maps a domain to its paths.
+pretrain_generator, guard_data, train_guard, fuse_guard and evaluate_guard take ``--domain``; the stage
+contract (``safealign.stage``) applies the domain's sections before it logs them. The paths themselves are
+in the catalogue ``safealign.paths``.
 """
 
 from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from safealign.errors import ConfigError
 from safealign.layouts import BODY, FACE
+from safealign.paths import BODY_GUARD, FACE_GUARD, FACE_STAGES, GuardPaths
 
 DOMAINS = ("body", "face")
 
 
 @dataclass(frozen=True)
-class Domain:
-    """Paths and names of one domain's guard chain (all relative to the project root)."""
+class Domain(GuardPaths):
+    """One domain's guard chain: its paths (``safealign.paths``), landmark layout and registry prefix."""
 
     name: str
     layout: str
-    poses_dir: Path              # curated manifest.parquet + robustness.parquet + clips/
-    generator_split: Path        # the base generator's train/val rows
-    extracted_manifest: Path     # real extracted landmarks (evaluation's real section)
-    base: Path
-    checkpoint: Path
-    preview: Path
-    guard_data: Path             # <category>.safetensors
-    adapters: Path               # <category>/
-    fused_adapter: Path
-    fused: Path
-    metrics: Path                # metrics dir: pretrain_generator.json, train_guard/<cat>.json, ...
-    plots: Path
-    report: Path
     registry: str                # model-name prefix: <registry>-base, -adapter-<cat>, -fused
 
     def categories(self, params: Any) -> list[str]:
@@ -64,13 +52,18 @@ class Domain:
         except Exception as exc:  # pydantic ValidationError: one line naming the key
             raise ConfigError(f"face.{key}: invalid override: {str(exc).splitlines()[0:3]}") from None
 
+    def params(self, params: Any) -> Any:
+        """``params`` with this domain's sections in place: for the face domain every section that ``face``
+        overrides (``face.<key>``, e.g. ``train_guard``) is replaced by ``section(params, key)``, so the stage
+        contract logs and the stage body reads the settings that run."""
+        if self.name == "body":
+            return params
+        keys = [k for k in type(params.face).model_fields if k in type(params).model_fields]
+        return params.model_copy(update={k: self.section(params, k) for k in keys})
+
     def dvc_stage(self, module: str) -> str:
         """The dvc.yaml stage name of ``stages/<module>.py`` run in this domain (MLflow run name and tag)."""
         return module if self.name == "body" else FACE_STAGES[module]
-
-    def metrics_file(self, stage: str) -> Path:
-        """Metrics JSON of ``stage`` (``train_guard/<cat>`` style names allowed)."""
-        return self.metrics / f"{stage}.json"
 
     def _fixed(self, key: str) -> dict:
         if key == "pretrain_generator":
@@ -92,25 +85,8 @@ def _merged(section: BaseModel, update: dict) -> dict:
     return out
 
 
-# dvc.yaml names of the shared stages run with --domain face.
-FACE_STAGES = {"pretrain_generator": "pretrain_face_generator", "guard_data": "face_guard_data",
-               "train_guard": "train_face_guard", "fuse_guard": "fuse_face_guard",
-               "evaluate_guard": "evaluate_face_guard"}
-
-BODY_DOMAIN = Domain(
-    "body", BODY, Path("data/processed/poses"), Path("data/processed/generator_split.parquet"),
-    Path("data/interim/extracted/manifest.parquet"), Path("models/generator/base"),
-    Path("models/generator/checkpoint"), Path("reports/figures/pretrain_preview.png"),
-    Path("data/processed/guard"), Path("models/guard/adapters"), Path("models/guard/fused_adapter"),
-    Path("models/guard/fused"), Path("metrics"), Path("metrics/plots/evaluate_guard"),
-    Path("reports/poseguard.html"), "poseguard")
-FACE_DOMAIN = Domain(
-    "face", FACE, Path("data/processed/faces"), Path("data/processed/face_generator_split.parquet"),
-    Path("data/interim/faces_extracted/manifest.parquet"), Path("models/face/generator/base"),
-    Path("models/face/generator/checkpoint"), Path("reports/figures/face_pretrain_preview.png"),
-    Path("data/processed/face_guard"), Path("models/face/guard/adapters"),
-    Path("models/face/guard/fused_adapter"), Path("models/face/guard/fused"), Path("metrics/face"),
-    Path("metrics/plots/evaluate_face_guard"), Path("reports/faceguard.html"), "faceguard")
+BODY_DOMAIN = Domain(**vars(BODY_GUARD), name="body", layout=BODY, registry="poseguard")
+FACE_DOMAIN = Domain(**vars(FACE_GUARD), name="face", layout=FACE, registry="faceguard")
 
 
 def get_domain(name: str) -> Domain:

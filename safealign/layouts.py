@@ -14,11 +14,33 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from safealign.poses import topology as tp
+
 if TYPE_CHECKING:
     from safealign.generation.pose_tokens import TokenJoints
 
 BODY = "mediapipe33"
 FACE = "face140"
+
+# Body parts that part dropout removes (MediaPipe-33 indices).
+BODY_PARTS: dict[str, tuple[int, ...]] = {
+    "hands": tp.MP33_HANDS,
+    "face": tp.MP33_FACE,
+    "both": tuple(sorted(tp.MP33_HANDS + tp.MP33_FACE)),
+}
+
+# The robustness grid, one factor at a time: (family, level); part dropout names body parts.
+PERTURBATION_GRID: tuple[tuple[str, float | str], ...] = (
+    *(("jitter", s) for s in (1.0, 2.0, 4.0, 8.0)),
+    *(("rotate", d) for d in (-15.0, -10.0, -5.0, 5.0, 10.0, 15.0)),
+    *(("scale", f) for f in (0.9, 1.1)),
+    *(("translate_x", f) for f in (-0.1, -0.05, 0.05, 0.1)),
+    *(("translate_y", f) for f in (-0.1, -0.05, 0.05, 0.1)),
+    *(("speed", f) for f in (0.8, 1.25)),
+    *(("offset", k) for k in (4.0, 8.0)),
+    *(("drop", f) for f in (0.1, 0.25)),
+    *(("part_dropout", p) for p in BODY_PARTS),
+)
 
 
 @dataclass(frozen=True)
@@ -50,8 +72,6 @@ class Layout:
 
 def _grid(parts: tuple[str, ...]) -> tuple[tuple[str, float | str], ...]:
     """The robustness grid of poseguard.md 2.4 with this layout's dropout parts."""
-    from safealign.poses.perturb import PERTURBATION_GRID
-
     return tuple((f, lv) for f, lv in PERTURBATION_GRID if f != "part_dropout") + \
         tuple(("part_dropout", p) for p in parts)
 
@@ -61,7 +81,6 @@ def _body_tokens() -> "TokenJoints":
     every body format has: MediaPipe-33, COCO-17, OpenPose-18); the hips' centre is the origin and the
     shoulder-to-hip distance the unit length; limb and head bones give directions."""
     from safealign.generation.pose_tokens import TokenJoints
-    from safealign.poses import topology as tp
 
     joints = (tp.NOSE, tp.L_SHOULDER, tp.R_SHOULDER, tp.L_ELBOW, tp.R_ELBOW, tp.L_WRIST, tp.R_WRIST,
               tp.L_HIP, tp.R_HIP, tp.L_KNEE, tp.R_KNEE, tp.L_ANKLE, tp.R_ANKLE)
@@ -74,11 +93,8 @@ def _body_tokens() -> "TokenJoints":
 def get_layout(name: str) -> Layout:
     """The layout called ``name`` (``mediapipe33`` | ``face140``)."""
     if name == BODY:
-        from safealign.poses import topology as tp
-        from safealign.poses.perturb import PARTS
-
-        return Layout(BODY, tp.N_MP33, (tp.L_HIP, tp.R_HIP), PARTS, _grid(tuple(PARTS)), tp.MP33_LIMB_BONES,
-                      _body_tokens())
+        return Layout(BODY, tp.N_MP33, (tp.L_HIP, tp.R_HIP), BODY_PARTS, _grid(tuple(BODY_PARTS)),
+                      tp.MP33_LIMB_BONES, _body_tokens())
     if name == FACE:
         from safealign.faces import layout as fl
         from safealign.generation.pose_tokens import TokenJoints

@@ -24,7 +24,8 @@ from safealign.offline import go_offline
 
 @dataclass
 class StageContext:
-    """What a stage body gets: its DVC name, the validated params, the project root, a tracker, its args."""
+    """What a stage body gets: its DVC name, the validated params (with the ``--domain`` overrides applied),
+    the project root, a tracker, its args."""
 
     name: str
     params: Any
@@ -47,17 +48,20 @@ def run_stage(name: str, argv: list[str] | None, body: Callable[[StageContext], 
     if add_args:
         add_args(parser)
     args = parser.parse_args(argv)
-    dvc_name = name
+    domain = None
     if getattr(args, "domain", None):  # the shared guard stages: one dvc.yaml stage per --domain
         from safealign.domains import get_domain
 
-        dvc_name = get_domain(args.domain).dvc_stage(name)
+        domain = get_domain(args.domain)
+    dvc_name = domain.dvc_stage(name) if domain else name
     stage_name = f"{dvc_name}@{args.item}" if getattr(args, "item", None) else dvc_name
     try:
         from safealign.config import load_params
         from safealign.tracking.runs import stage_run
 
         params = load_params(args.params)
+        if domain:  # the domain's overrides, before anything is logged: MLflow records what runs
+            params = domain.params(params)
         root = Path.cwd()
         section_key = section or name
         section_dump = getattr(params, section_key).model_dump() if hasattr(params, section_key) else {}

@@ -22,7 +22,7 @@ def _args(parser: argparse.ArgumentParser) -> None:
 
 def _run(ctx: StageContext) -> dict:
     from safealign.atomic import write_json
-    from safealign.bias.lm import paths
+    from safealign import paths
     from safealign.bias.lm.run import assess_config, assess_dir, benchmark_config
     from safealign.errors import ConfigError
 

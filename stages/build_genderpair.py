@@ -15,13 +15,12 @@ The GX suite failing stops the stage (exit 1) with the failed expectations named
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
+from safealign.paths import GENDERPAIR_COUNTS as COUNTS
+from safealign.paths import GENDERPAIR_CRITERIA as CRITERIA
+from safealign.paths import GENDERPAIR_DIR as OUT_DIR
+from safealign.paths import GX_DIR
 from safealign.stage import StageContext, run_stage
-
-OUT_DIR = Path("data/processed/genderpair")
-COUNTS = Path("metrics/genderpair_counts.json")
-CRITERIA = Path("metrics/genderpair_criteria.json")
 
 
 def _run(ctx: StageContext) -> dict:
@@ -45,7 +44,7 @@ def _run(ctx: StageContext) -> dict:
         p.with_note,
         p.cleaned,
         p.max_targets_per_type,
-        gx_dir=ctx.root / "metrics/gx",
+        gx_dir=ctx.root / GX_DIR,
     )
     paths = write_genderpair(gp, ctx.root / OUT_DIR)
     write_json(ctx.root / COUNTS, {**gp.counts, "pair_sets_used": pair_sets, "cleaning_changes": gp.changes})

@@ -15,7 +15,7 @@ from safealign.stage import StageContext, run_stage
 
 def _run(ctx: StageContext) -> dict:
     from safealign.atomic import atomic_dir, write_json
-    from safealign.bias.lm import paths
+    from safealign import paths
     from safealign.bias.lm.convert import convert_gguf, packaged_file
     from safealign.bias.lm.model import set_threads
 
@@ -24,7 +24,7 @@ def _run(ctx: StageContext) -> dict:
     gguf = packaged_file(p.package, p.gguf_file)
     with atomic_dir(paths.SMOLLM2_DIR) as tmp:
         info = convert_gguf(gguf, tmp)
-    write_json("metrics/convert_lm.json", info)
+    write_json(paths.stage_metrics("convert_lm"), info)
     print(f"convert_lm: {info['architecture']} with {info['parameters']:,} parameters -> {paths.SMOLLM2_DIR}")
     return {"parameters": info["parameters"]}
 

@@ -24,13 +24,14 @@ import pandas as pd
 
 from safealign.atomic import atomic_dir, atomic_path, write_json
 from safealign.errors import InputError
+from safealign.paths import FACE_GENERATOR_SPLIT as GENERATOR_SPLIT
+from safealign.paths import FACE_GX_DIR as GX_DIR
+from safealign.paths import FACE_METRICS, FACES_DIR, stage_metrics
+from safealign.paths import FACE_POSES_DIR as OUT_DIR
 from safealign.stage import StageContext, run_stage
 
-SYNTHETIC = Path("data/interim/faces/manifest.parquet")
-OUT_DIR = Path("data/processed/faces")
-GENERATOR_SPLIT = Path("data/processed/face_generator_split.parquet")
-METRICS = Path("metrics/face/curate_faces.json")
-GX_DIR = Path("metrics/gx/face")
+SYNTHETIC = FACES_DIR / "manifest.parquet"
+METRICS = stage_metrics("curate_faces", FACE_METRICS)
 
 
 def _parquet(df: pd.DataFrame, path: Path) -> None:

@@ -26,7 +26,7 @@ def _utility(ctx: StageContext, kind: str):
     """(function model, tok -> utility dict, description) for ``synthetic`` or ``real`` utility."""
     import json
 
-    from safealign.bias.lm import paths
+    from safealign import paths
     from safealign.bias.lm import utility as U
     from safealign.bias.lm.corpus import cloze_items
 
@@ -52,7 +52,7 @@ def _run(ctx: StageContext) -> dict:
     import json
 
     from safealign.atomic import write_json
-    from safealign.bias.lm import paths
+    from safealign import paths
     from safealign.bias.lm.compare import collapse_check, debias_summary
     from safealign.bias.lm.model import load_lm, set_threads
     from safealign.bias.lm.report import write_report
@@ -85,7 +85,7 @@ def _run(ctx: StageContext) -> dict:
                              utils["base"], utils["debiased"], collapse, truth)
     summary["mode"] = params.train_debias.mode
     summary["model"] = name
-    write_json(paths.EVALUATE_DIR / f"{name}.json", summary)
+    write_json(paths.EVALUATE_DEBIAS_DIR / f"{name}.json", summary)
     settings = {
         "name": name,
         "mode": summary["mode"],
@@ -95,7 +95,7 @@ def _run(ctx: StageContext) -> dict:
         "notes": [f"LoRA on {', '.join(params.train_debias.models[name].lora.target_modules)}, "
                   f"lr {params.train_debias.models[name].lr}, replay: {params.train_debias.models[name].replay}."],
     }
-    write_report(paths.report_html(name), summary, assessments, settings)
+    write_report(paths.debias_report(name), summary, assessments, settings)
     return {k: v for k, v in summary["gate"].items()}
 
 

@@ -13,13 +13,13 @@ Absent shared data: an empty manifest and a note (the shared folder is optional,
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from safealign.atomic import atomic_dir, atomic_path, write_json
+from safealign.paths import FACE_METRICS, stage_metrics
+from safealign.paths import FACES_EXTRACTED_DIR as OUT_DIR
 from safealign.stage import StageContext, run_stage
 
-OUT_DIR = Path("data/interim/faces_extracted")
-METRICS = Path("metrics/face/extract_faces.json")
+METRICS = stage_metrics("extract_faces", FACE_METRICS)
 
 
 def _run(ctx: StageContext) -> dict:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 from safealign.atomic import atomic_dir, write_json
+from safealign.paths import EXTRACTED_DIR as OUT_DIR
+from safealign.paths import stage_metrics
 from safealign.stage import StageContext, run_stage
 
-OUT_DIR = Path("data/interim/extracted")
-METRICS = Path("metrics/extract_poses.json")
+METRICS = stage_metrics("extract_poses")
 
 
 def _run(ctx: StageContext) -> dict:

@@ -33,7 +33,7 @@ def _run(ctx: StageContext) -> dict:
 
     set_threads(ctx.params.pretrain_generator.torch_threads)
     dom = get_domain(ctx.args.domain)
-    p, cats = dom.section(ctx.params, "fuse_guard"), dom.categories(ctx.params)
+    p, cats = ctx.section("fuse_guard"), dom.categories(ctx.params)
     unknown = sorted(set(p.weights) - set(cats))
     if unknown:
         raise ConfigError(f"fuse_guard.weights: {unknown} not in the {dom.name} categories {cats}")

@@ -31,7 +31,7 @@ def _run(ctx: StageContext) -> dict:
     from safealign.generation.degrade import degrade
 
     dom = get_domain(ctx.args.domain)
-    cat, p, res = ctx.args.item, dom.section(ctx.params, "guard_data"), dom.resolution(ctx.params)
+    cat, p, res = ctx.args.item, ctx.section("guard_data"), dom.resolution(ctx.params)
     if cat not in dom.categories(ctx.params):
         raise InputError(f"--item {cat}: not one of the {dom.name} categories {dom.categories(ctx.params)}")
     manifest = dom.poses_dir / "manifest.parquet"
@@ -65,7 +65,7 @@ def _curve_sets(ctx: StageContext, dom, manifest, cat: str, clips_per_group: int
     from safealign.evaluation.learning_curve import curve_rows
 
     frame = pd.read_parquet(manifest)
-    ev = dom.section(ctx.params, "evaluate_guard")
+    ev = ctx.section("evaluate_guard")
     loader = ClipLoader(ctx.root, frame, frame, dom.resolution(ctx.params), ev.frames_per_clip)
     sets, groups = {}, {}
     for group, rows in curve_rows(frame, cat, clips_per_group, ctx.params.project.seed).items():

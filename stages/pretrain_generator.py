@@ -53,7 +53,7 @@ def _train(ctx: StageContext, dom: Domain) -> dict:
     from safealign.video.grid import image_grid
     from safealign.video.io import save_png
 
-    p, res = dom.section(ctx.params, "pretrain_generator"), dom.resolution(ctx.params)
+    p, res = ctx.section("pretrain_generator"), dom.resolution(ctx.params)
     seed = ctx.params.project.seed
     rows = data.read_manifest(dom.generator_split)
     report = data.LoadReport()
@@ -115,7 +115,7 @@ def _run(ctx: StageContext) -> dict:
     from safealign.tracking.registry import register_model_dir
 
     dom = get_domain(ctx.args.domain)
-    p = dom.section(ctx.params, "pretrain_generator")
+    p = ctx.section("pretrain_generator")
     metrics = _adopt(ctx, dom, p.base) if p.base != "builtin" else _train(ctx, dom)
     metrics_file = dom.metrics_file("pretrain_generator")
     write_json(metrics_file, metrics)

@@ -23,7 +23,7 @@ def _run(ctx: StageContext) -> dict:
     import pandas as pd
 
     from safealign.atomic import atomic_dir, write_json
-    from safealign.bias.lm import paths
+    from safealign import paths
     from safealign.bias.lm.model import save_lm, set_threads
     from safealign.bias.lm.pretrain import build_corpora, rows_of, sample_pairs, shared_tokenizer, train_builtin
     from safealign.errors import InputError
@@ -61,8 +61,8 @@ def _run(ctx: StageContext) -> dict:
             save_lm(model, tokenizer, tmp)
         metrics[name] = {**stats, "probability": getattr(p, f"{name}_probability")}
     metrics["parameters"] = sum(t.numel() for t in model.parameters())
-    write_json("metrics/pretrain_lm.json", metrics)
-    register_model_dir(paths.BASE_NAME, paths.PLANTED_DIR, {"planted_probability": p.planted_probability})
+    write_json(paths.stage_metrics("pretrain_lm"), metrics)
+    register_model_dir(paths.LM_BASE_NAME, paths.PLANTED_DIR, {"planted_probability": p.planted_probability})
     return metrics
 
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 from safealign.atomic import atomic_dir, atomic_path, write_json
+from safealign.paths import FACE_METRICS, stage_metrics
+from safealign.paths import FACES_DIR as OUT_DIR
 from safealign.stage import StageContext, run_stage
 
-OUT_DIR = Path("data/interim/faces")
-METRICS = Path("metrics/face/synthesize_faces.json")
+METRICS = stage_metrics("synthesize_faces", FACE_METRICS)
 
 
 def _run(ctx: StageContext) -> dict:

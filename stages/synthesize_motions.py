@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
 from safealign.atomic import atomic_dir, atomic_path, write_json
+from safealign.paths import MOTIONS_DIR as OUT_DIR
+from safealign.paths import stage_metrics
 from safealign.stage import StageContext, run_stage
 
-OUT_DIR = Path("data/interim/motions")
-METRICS = Path("metrics/synthesize_motions.json")
+METRICS = stage_metrics("synthesize_motions")
 
 
 def _run(ctx: StageContext) -> dict:

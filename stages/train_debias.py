@@ -27,7 +27,7 @@ def _run(ctx: StageContext) -> dict:
     import pandas as pd
 
     from safealign.atomic import write_json
-    from safealign.bias.lm import paths
+    from safealign import paths
     from safealign.bias.lm.debias import DebiasSpec, debias, read_debias_rows, rows_for_pairs, weighted_rows
     from safealign.bias.lm.model import load_lm, set_threads
     from safealign.errors import ConfigError
@@ -67,8 +67,8 @@ def _run(ctx: StageContext) -> dict:
     metrics = debias(model, tok, rows, neutral, spec, params.project.seed, paths.adapter_dir(name),
                      paths.debiased_dir(name))
     metrics.update({"mode": p.mode, "base_model": m.base, "lora": {"r": spec.lora_r, "alpha": spec.lora_alpha}})
-    write_json(f"metrics/train_debias/{name}.json", metrics)
-    register_model_dir(paths.registry_name(name), paths.debiased_dir(name), {"mode": p.mode, "base": m.base})
+    write_json(paths.stage_metrics(f"train_debias/{name}"), metrics)
+    register_model_dir(paths.lm_registry_name(name), paths.debiased_dir(name), {"mode": p.mode, "base": m.base})
     return {k: v for k, v in metrics.items() if isinstance(v, (int, float))}
 
 

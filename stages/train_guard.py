@@ -34,7 +34,7 @@ def _run(ctx: StageContext) -> dict:
     from safealign.tracking.registry import register_model_dir
 
     dom = get_domain(ctx.args.domain)
-    cat, p, seed = ctx.args.item, dom.section(ctx.params, "train_guard"), ctx.params.project.seed
+    cat, p, seed = ctx.args.item, ctx.section("train_guard"), ctx.params.project.seed
     source = dom.guard_data / f"{cat}.safetensors"
     if not source.is_file():
         raise InputError(f"{source}: missing (run guard_data@{cat} --domain {dom.name} first)")
@@ -60,7 +60,7 @@ def _run(ctx: StageContext) -> dict:
     out = dom.adapters / cat
     with atomic_dir(out) as tmp:
         save_adapter(model, name, tmp)
-    gd = dom.section(ctx.params, "guard_data")
+    gd = ctx.section("guard_data")
     metrics = {"category": cat, **p.model_dump(), "degrade": gd.degrade, "train_cpu_seconds": train_cpu,
                "fidelity_rows": len(sets["fidelity"]), "safety_rows": len(sets["safety"]),
                "final": {k: training.smoothed(result.history, k) for k in ("loss", "fidelity", "safety", "preserve")},
@@ -85,7 +85,7 @@ def _curve_probe(ctx: StageContext, dom, source, p):
     from safealign.generation import data
     from safealign.generation.sampling import generate
 
-    ev = dom.section(ctx.params, "evaluate_guard")
+    ev = ctx.section("evaluate_guard")
     sets, groups = data.load_triples(source), data.load_groups(source)
     clips = {k.removeprefix("curve_"): rows_as_clips(sets[k], g, k) for k, g in groups.items()}
     return CurveProbe(clips, p.curve_every, p.steps, ev.threshold_percentile, ev.threshold_margin,

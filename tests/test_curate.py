@@ -14,7 +14,7 @@ from safealign.poses.curate import deduplicate, filter_clips, split_by_subject
 from safealign.poses.flagged import check_category, load_flagged
 from safealign.poses.manifest import MANIFEST_COLUMNS
 from safealign.poses.openpose_json import write_openpose_json
-from safealign.poses.perturb import PERTURBATION_GRID
+from safealign.layouts import PERTURBATION_GRID
 from safealign.poses.robustness import build_robustness, robustness_parents
 
 KNOWN = ["discriminatory", "sexual", "celebrity"]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.conftest import REPO
+from tests.dvc_stages import entries, expanded_stages
 
 OUT_ROOTS = ("data/", "models/", "metrics/", "reports/")
 
@@ -77,7 +77,43 @@ def test_outputs_live_under_data_models_metrics_reports():
 
 
 def test_stages_are_real():
-    assert _dvc(), "dvc.yaml must list the pipeline's stages"
+    """Each stage runs a stage module with a ``main``, writes something, and reads only what git tracks or
+    another stage writes (foreach stages expanded as DVC expands them)."""
+    tracked = _tracked_files()
+    stages = expanded_stages()
+    assert len(stages) > len(_dvc()), "the foreach stages expand to one stage per item"
+    produced = {name: [p for kind in ("outs", "metrics", "plots") for p in entries(body, kind)]
+                for name, (_, _, body) in stages.items()}
+    problems = []
+    for name, (_, _, body) in stages.items():
+        stem = re.search(r"python -m stages[.](\w+)", body["cmd"]).group(1)
+        module = REPO / "stages" / f"{stem}.py"
+        if "def main(" not in module.read_text():
+            problems.append(f"{name}: {module.name} has no main()")
+        if not produced[name]:
+            problems.append(f"{name}: declares no outs, metrics or plots")
+        for dep in entries(body, "deps"):
+            by_others = [p for other, outs in produced.items() if other != name for p in outs
+                         if _within(dep, p) or _within(p, dep)]
+            if not by_others and not any(_within(t, dep) for t in tracked):
+                problems.append(f"{name}: dep {dep} is neither tracked by git nor written by another stage")
+    assert not problems, problems
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _tracked_files() -> list[str]:
+    """Files git tracks (outside a checkout: every file below the repository, outputs excepted)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout
+        return out.split()
+    except (OSError, subprocess.CalledProcessError):
+        return [p.relative_to(REPO).as_posix() for p in REPO.rglob("*")
+                if p.is_file() and not p.relative_to(REPO).as_posix().startswith(OUT_ROOTS[1:])]
 
 
 @pytest.mark.slow

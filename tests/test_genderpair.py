@@ -11,8 +11,9 @@ import pytest
 from safealign.bias.genderpair.build import RELEASED_PAPER_TOTAL, build_genderpair
 from safealign.bias.genderpair.builtin_pairs import builtin_pairsets
 from safealign.bias.genderpair.cleaning import clean_pairset, is_substring_pair
+from safealign.bias.genderpair.construct import load_pairsets
 from safealign.bias.genderpair.criteria import six_criteria, validate_genderpair
-from safealign.bias.genderpair.pairsets import load_pairsets, load_released
+from safealign.bias.genderpair.pairsets import load_released
 from safealign.bias.genderpair.prompts import instruction, iter_prompts, parse_prompt_id
 from safealign.errors import DataValidationError, InputError
 from tests.conftest import shared_path

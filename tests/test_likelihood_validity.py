@@ -51,7 +51,7 @@ def test_new_users_case_reads_within_005(tmp_path: Path) -> None:
     from collections import Counter
 
     from safealign.bias.genderpair.cleaning import clean_pairset
-    from safealign.bias.genderpair.pairsets import load_pairsets
+    from safealign.bias.genderpair.construct import load_pairsets
     from tests.conftest import shared_path
 
     sets = [clean_pairset(s) for s in load_pairsets(str(shared_path("gendercare", "pair_sets")))]

@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 
 from safealign.poses import topology as tp
-from safealign.poses.motions import Camera, Timing, load_actions, neutral_pose, random_body, synthesize_pose
-from safealign.poses.motions.actions import BENIGN, NEAR_MISS, UNSAFE, actions_for
+from safealign.poses.motions.camera import Camera
+from safealign.poses.motions.clip import Timing, neutral_pose, synthesize_pose
+from safealign.poses.motions.skeleton import random_body
+from safealign.poses.motions.actions import BENIGN, NEAR_MISS, UNSAFE, actions_for, load_actions
 from safealign.poses.motions.keyframes import Action, mirror
 from safealign.video.character import random_appearance, render_character, render_reference
 

@@ -76,6 +76,17 @@ def test_cross_field_rule_names_the_key_expected_and_received(tmp_path):
     assert "received 5" in message
 
 
+@pytest.mark.parametrize("change,says", [
+    ({"cross_attention_levels": [True, True]}, "cross_attention_levels: expected one entry per"),
+    ({"pose_guider_channels": [16]}, "pose_guider_channels: expected one stage per halving of patch_size 4"),
+])
+def test_architecture_rules_are_checked_at_load(tmp_path, change, says):
+    """The generator's shape rules live in its params section, so a bad shape stops before any stage runs."""
+    path = _write(tmp_path, lambda r: r["pretrain_generator"]["model"].update(change))
+    with pytest.raises(ConfigError, match=says):
+        load_params(path)
+
+
 def test_fusion_weights_must_be_positive_and_bounded(tmp_path):
     path = _write(tmp_path, lambda r: r["fuse_guard"].update({"weights": {"sexual": 0.0}}))
     with pytest.raises(ConfigError, match=r"weights: expected each in \(0, 10\], received \{'sexual': 0.0\}"):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from safealign.poses import topology as tp
-from safealign.poses.perturb import FAMILIES, PARTS, PERTURBATION_GRID, REF_WIDTH, level_label, perturb
+from safealign.layouts import BODY_PARTS as PARTS, PERTURBATION_GRID
+from safealign.poses.perturb import FAMILIES, REF_WIDTH, level_label, perturb
 
 RNG = np.random.default_rng(0)
 BONES = [(a, b) for a, b in tp.MP33_CONNECTIONS]

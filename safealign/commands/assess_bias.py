@@ -69,7 +69,7 @@ def _defaults(params_path: str | None):
 def _builtin_genderpair(out: Path) -> Path:
     """The builtin pairs' GenderPair table (paper wording, cleaned), written under ``out``."""
     from safealign.bias.genderpair.build import build_genderpair
-    from safealign.bias.genderpair.pairsets import load_pairsets
+    from safealign.bias.genderpair.construct import load_pairsets
 
     gp = build_genderpair(load_pairsets("builtin"), ["paper"], cleaned=True)
     out.mkdir(parents=True, exist_ok=True)

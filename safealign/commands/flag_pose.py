@@ -32,10 +32,10 @@ def run(args: argparse.Namespace) -> int:
 
     from safealign.errors import InputError
     from safealign.ops.categories import add_category, check_category_name, known_categories
-    from safealign.ops.changes import FLAGGED_DIR
     from safealign.ops.dvc_deps import stages_reading
     from safealign.ops.events import emit_pose_flagged
     from safealign.ops.flagging import check_inputs, flag_inputs
+    from safealign.paths import FLAGGED_DIR
 
     root = Path(args.params).resolve().parent
     category = check_category_name(args.category)

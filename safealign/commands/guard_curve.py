@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
 
 def parse_overrides(items: list[str]) -> dict:
     """``["train_guard.lam=2"]`` -> ``{"train_guard.lam": 2}``; values read as YAML (2, 0.5, true, [a])."""
-    from safealign.config.yaml_load import load_yaml
+    from safealign.yaml_load import load_yaml
     from safealign.errors import ConfigError, shorten
 
     out = {}

@@ -10,8 +10,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from safealign.config.yaml_load import load_yaml
+from safealign.config.schema import Params
 from safealign.errors import ConfigError, shorten, user_input
+from safealign.yaml_load import load_yaml
 
 
 def load_raw(path: str | Path = "params.yaml") -> dict[str, Any]:
@@ -26,10 +27,8 @@ def load_raw(path: str | Path = "params.yaml") -> dict[str, Any]:
     return data
 
 
-def load_params(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None):
+def load_params(path: str | Path = "params.yaml", overrides: dict[str, Any] | None = None) -> Params:
     """Validate params.yaml against ``safealign.config.schema.Params``; raise ConfigError on the first problem."""
-    from safealign.config.schema import Params
-
     raw = load_raw(path)
     if overrides:
         raw = apply_overrides(raw, overrides)

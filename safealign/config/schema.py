@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from safealign.config.base import Section
+from safealign.section import Section
 from safealign.config.common import GateParams, OrchestrationParams, ProjectParams, TrackingParams
 from safealign.config.guard import GuardParams
 from safealign.generation.params import (FuseGuardParams, GuardDataParams, PretrainGeneratorParams,

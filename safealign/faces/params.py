@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from safealign.config.base import Section
+from safealign.section import Section
 from safealign.poses.curate_params import AugmentParams, MinClips
 
 

@@ -43,9 +43,9 @@ def condition(rows: Triples, device: torch.device) -> Condition:
 class LossConfig:
     """Knobs of the diffusion loss (params.yaml ``pretrain_generator.loss``)."""
 
-    min_snr_gamma: float = 5.0
-    ref_drop_prob: float = 0.1
-    noise_offset: float = 0.05
+    min_snr_gamma: float
+    ref_drop_prob: float
+    noise_offset: float
 
 
 @dataclass

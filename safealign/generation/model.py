@@ -71,32 +71,30 @@ class PoseGuider(ModelMixin, ConfigMixin):
 
 @dataclass(frozen=True)
 class GeneratorConfig:
-    """Architecture of a builtin generator (params.yaml ``pretrain_generator.model``)."""
+    """Architecture of a builtin generator: params.yaml ``pretrain_generator.model`` (validated there, with its
+    values and checks; see ``generation.params.generator_config``) at a domain's working resolution."""
 
-    resolution: int = 64
-    patch_size: int = 4
-    block_out_channels: tuple[int, ...] = (64, 96, 128)
-    layers_per_block: int = 1
-    cross_attention_levels: tuple[bool, ...] = (False, True, True)
-    attention_head_dim: int = 16
-    pose_guider_channels: tuple[int, ...] = (16, 32, 64)
-    token_dim: int = 64
-    token_layers: int = 2
-    token_heads: int = 4
-    reference_patch: int = 8
-    max_frames: int = 64
-    prediction_type: str = "v_prediction"
-    train_timesteps: int = 1000
+    resolution: int
+    patch_size: int
+    block_out_channels: tuple[int, ...]
+    layers_per_block: int
+    cross_attention_levels: tuple[bool, ...]
+    attention_head_dim: int
+    pose_guider_channels: tuple[int, ...]
+    token_dim: int
+    token_layers: int
+    token_heads: int
+    reference_patch: int
+    max_frames: int
+    prediction_type: str
+    train_timesteps: int
 
     def __post_init__(self) -> None:
-        if len(self.cross_attention_levels) != len(self.block_out_channels):
-            raise ValueError("cross_attention_levels needs one entry per block_out_channels entry")
+        """The checks that involve the resolution (a separate params section); the others are the section's."""
         factor = self.patch_size * 2 ** (len(self.block_out_channels) - 1)
         if self.resolution % factor:
             raise ValueError(f"resolution {self.resolution} must be divisible by {factor} "
                              "(patch size times one halving per UNet level)")
-        if 2 ** (len(self.pose_guider_channels) - 1) < self.patch_size:
-            raise ValueError("pose_guider_channels needs one stage per halving of patch_size")
         if self.resolution % self.reference_patch:
             raise ValueError(f"resolution {self.resolution} must be divisible by reference_patch "
                              f"{self.reference_patch}")

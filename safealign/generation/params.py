@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from safealign.config.base import Section
+from safealign.section import Section
 
 
 class GeneratorArchParams(Section):
@@ -27,10 +27,16 @@ class GeneratorArchParams(Section):
     train_timesteps: int = Field(ge=10)
 
     @model_validator(mode="after")
-    def _heads_divide(self) -> "GeneratorArchParams":
+    def _parts_agree(self) -> "GeneratorArchParams":
         if self.token_dim % self.token_heads:
             raise ValueError(f"token_heads: expected a divisor of token_dim {self.token_dim}, received "
                              f"{self.token_heads}")
+        if len(self.cross_attention_levels) != len(self.block_out_channels):
+            raise ValueError(f"cross_attention_levels: expected one entry per block_out_channels entry "
+                             f"({len(self.block_out_channels)}), received {len(self.cross_attention_levels)}")
+        if 2 ** (len(self.pose_guider_channels) - 1) < self.patch_size:
+            raise ValueError(f"pose_guider_channels: expected one stage per halving of patch_size {self.patch_size}, "
+                             f"received {len(self.pose_guider_channels)} stages")
         return self
 
 

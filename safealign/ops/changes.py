@@ -8,8 +8,8 @@ from pathlib import Path
 
 from safealign.atomic import write_json
 from safealign.hashing import path_sha256
+from safealign.paths import FLAGGED_DIR
 
-FLAGGED_DIR = Path("data") / "flagged"
 # Machine-local cursor of the scheduled deployment; losing it only costs one extra (cached) onboarding run.
 STATE_FILE = Path(".cache") / "onboarding" / "last_promoted.json"
 

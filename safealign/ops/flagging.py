@@ -25,10 +25,8 @@ from pathlib import Path
 from safealign.atomic import normal_permissions
 from safealign.errors import InputError
 from safealign.hashing import file_sha256, path_sha256, tree_sha256
-from safealign.ops.changes import FLAGGED_DIR
 from safealign.ops.inputs import CheckedInput, check_input
-
-PROVENANCE_FILE = "provenance.json"
+from safealign.paths import FLAGGED_DIR, PROVENANCE_FILE
 
 
 @dataclass(frozen=True)

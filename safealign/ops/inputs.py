@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from safealign.errors import InputError, shorten
+from safealign.paths import META_FILE
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,6 @@ def _check_openpose_dir(path: Path) -> CheckedInput:
 def openpose_dir_members(path: Path) -> tuple[list[str], list[str]]:
     """(files a flagged OpenPose directory may hold: frame ``*.json`` and ``meta.yaml``; the other entries,
     each with why it is refused). Links, sub-folders and other files are never taken."""
-    from safealign.poses.flagged import META_FILE
-
     members, refused = [], []
     for entry in sorted(path.iterdir()):
         if entry.is_symlink():

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field, field_validator
 
-from safealign.config.base import Section
+from safealign.section import Section
 
 
 class OperationsParams(Section):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from safealign.poses.curate import Poses, split_counts
 from safealign.poses.manifest import LABELS, SPLITS
-from safealign.poses.perturb import PERTURBATION_GRID
+from safealign.layouts import PERTURBATION_GRID
 from safealign.validation.gx import Expectation, expect, validate_frame
 
 

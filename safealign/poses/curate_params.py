@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from safealign.config.base import Section
+from safealign.section import Section
 
 
 class AugmentParams(Section):

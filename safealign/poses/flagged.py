@@ -16,17 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
-from safealign.config.yaml_load import load_yaml
 from safealign.errors import InputError, user_input
+from safealign.paths import META_FILE, PROVENANCE_FILE
 from safealign.poses import topology as tp
 from safealign.poses.openpose_json import read_openpose_json
 from safealign.poses.pose_file import load_pose_npz
-from safealign.ops.flagging import PROVENANCE_FILE
 from safealign.poses.quarantine import QuarantineEntry
 from safealign.video.io import media_kind
+from safealign.yaml_load import load_yaml
 
 DEFAULT_FPS = 30.0   # most flagged material comes from ordinary web video
-META_FILE = "meta.yaml"   # not *.json: every JSON file of an OpenPose directory is read as a frame
 
 
 @dataclass(frozen=True)

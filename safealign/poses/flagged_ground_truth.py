@@ -11,7 +11,7 @@ import zlib
 
 import numpy as np
 
-from safealign.poses.motions import neutral_pose
+from safealign.poses.motions.clip import neutral_pose
 from safealign.poses.motions.skeleton import random_body
 from safealign.video.character import random_appearance, render_character, render_reference
 

@@ -12,31 +12,10 @@ from typing import Sequence
 import numpy as np
 
 from safealign.layouts import BODY, Layout, get_layout
-from safealign.poses import topology as tp
 
 REF_WIDTH = 512
 FAMILIES = ("jitter", "rotate", "scale", "translate", "translate_x", "translate_y", "speed", "offset", "drop",
             "part_dropout")
-PARTS: dict[str, tuple[int, ...]] = {
-    "hands": tp.MP33_HANDS,
-    "face": tp.MP33_FACE,
-    "both": tuple(sorted(tp.MP33_HANDS + tp.MP33_FACE)),
-}
-
-# The robustness grid, one factor at a time: (family, level).
-PERTURBATION_GRID: tuple[tuple[str, float | str], ...] = (
-    *(("jitter", s) for s in (1.0, 2.0, 4.0, 8.0)),
-    *(("rotate", d) for d in (-15.0, -10.0, -5.0, 5.0, 10.0, 15.0)),
-    *(("scale", f) for f in (0.9, 1.1)),
-    *(("translate_x", f) for f in (-0.1, -0.05, 0.05, 0.1)),
-    *(("translate_y", f) for f in (-0.1, -0.05, 0.05, 0.1)),
-    *(("speed", f) for f in (0.8, 1.25)),
-    *(("offset", k) for k in (4.0, 8.0)),
-    *(("drop", f) for f in (0.1, 0.25)),
-    *(("part_dropout", p) for p in ("hands", "face", "both")),
-)
-
-
 def perturb(poses: np.ndarray, family: str, level: float | str | Sequence[float] | np.ndarray,
             rng: np.random.Generator, aspect: float = 1.0, layout: str = BODY) -> np.ndarray:
     """A perturbed copy of ``poses`` ([N, T, K, 4] or [T, K, 4] in ``layout``); ``aspect`` = width / height.

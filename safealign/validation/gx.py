@@ -13,6 +13,7 @@ from typing import Any
 
 from safealign.atomic import write_json
 from safealign.errors import DataValidationError
+from safealign.paths import GX_DIR
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ def expect(type_name: str, **kwargs: Any) -> Expectation:
     return Expectation(type_name, kwargs)
 
 
-def validate_frame(df: Any, suite: str, expectations: list[Expectation], result_dir: str | Path = "metrics/gx",
+def validate_frame(df: Any, suite: str, expectations: list[Expectation], result_dir: str | Path = GX_DIR,
                    raise_on_failure: bool = True) -> dict[str, Any]:
     """Run ``expectations`` on ``df``; write ``<result_dir>/<suite>.json``; raise a readable error on failure."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")

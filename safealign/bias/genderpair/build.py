@@ -130,18 +130,15 @@ def content_hash(prompts: pd.DataFrame) -> str:
 
 
 def write_genderpair(gp: GenderPair, out_dir: Path) -> dict[str, Path]:
-    """Write dataset/ (HF save_to_disk), genderpair.parquet, pairs.parquet, targets.parquet atomically."""
+    """Write dataset/ (HF save_to_disk), genderpair.parquet, pairs.parquet, targets.parquet atomically (names:
+    ``safealign.paths.GENDERPAIR_FILES``)."""
     from datasets import Dataset
 
     from safealign.atomic import atomic_dir, atomic_path
+    from safealign.paths import GENDERPAIR_FILES
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "dataset": out_dir / "dataset",
-        "prompts": out_dir / "genderpair.parquet",
-        "pairs": out_dir / "pairs.parquet",
-        "targets": out_dir / "targets.parquet",
-    }
+    paths = {key: out_dir / name for key, name in GENDERPAIR_FILES.items()}
     with atomic_dir(paths["dataset"]) as tmp:
         Dataset.from_pandas(gp.prompts, preserve_index=False).save_to_disk(str(tmp))
     for key, frame in (("prompts", gp.prompts), ("pairs", gp.pairs), ("targets", gp.targets)):

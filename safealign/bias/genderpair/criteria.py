@@ -11,6 +11,7 @@ from safealign.bias.genderpair.build import COLUMNS
 from safealign.bias.genderpair.pairsets import SOURCES
 from safealign.bias.genderpair.prompts import CONFIGURATIONS, VARIANTS, parse_prompt_id
 from safealign.bias.genderpair.targets import GROUPS, PRONOUNS, TARGET_TYPES
+from safealign.paths import GENDERPAIR_GX_SUITE, GX_DIR
 
 TEXT_COLUMNS = [c for c in COLUMNS if c not in ("pair_index", "configuration")]
 NEOPRONOUNS = {
@@ -77,7 +78,7 @@ def genderpair_expectations(expected: dict[str, int]) -> list:
 def validate_genderpair(
     prompts: pd.DataFrame,
     expected: dict[str, int],
-    result_dir: str | Path = "metrics/gx",
+    result_dir: str | Path = GX_DIR,
     raise_on_failure: bool = True,
 ) -> dict[str, Any]:
     """Run the GenderPair GX suite; raises DataValidationError naming the failed expectations."""
@@ -85,7 +86,7 @@ def validate_genderpair(
 
     return validate_frame(
         with_checks(prompts, expected),
-        "genderpair",
+        GENDERPAIR_GX_SUITE,
         genderpair_expectations(expected),
         result_dir=result_dir,
         raise_on_failure=raise_on_failure,

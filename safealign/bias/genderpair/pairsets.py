@@ -168,14 +168,3 @@ def load_released(directory: Path) -> list[PairSet]:
         sets.append(load_pairset_file(path, group))
     return sets
 
-
-def load_pairsets(spec: str, shared_data: Path | None = None) -> list[PairSet]:
-    """``builtin`` or a directory (absolute, or relative to ``shared_data``) of released pair-set files."""
-    if spec == "builtin":
-        from safealign.bias.genderpair.builtin_pairs import builtin_pairsets
-
-        return builtin_pairsets()
-    path = Path(spec)
-    if not path.is_absolute() and shared_data is not None:
-        path = shared_data / path
-    return load_released(path)

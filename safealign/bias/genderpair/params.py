@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from safealign.config.base import Section
+from safealign.section import Section
 
 
 class BuildGenderpairParams(Section):

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from safealign.config.base import Section
+from safealign.paths import debiased_dir
+from safealign.section import Section
 
 
 class ArchParams(Section):
@@ -175,8 +176,8 @@ def check_lm_models(assess: AssessBiasParams, train: TrainDebiasParams, evaluate
         if assess.models[name].genderpair != spec.genderpair:
             raise ValueError(f"train_debias.models.{name}.genderpair: expected {assess.models[name].genderpair!r} "
                              f"(assess_bias.models.{name}.genderpair), received {spec.genderpair!r}")
-        if assess.models[f"{name}_debiased"].dir != f"models/gendercare/{name}_debiased":
-            raise ValueError(f"assess_bias.models.{name}_debiased.dir: expected 'models/gendercare/{name}_debiased' "
+        if assess.models[f"{name}_debiased"].dir != debiased_dir(name).as_posix():
+            raise ValueError(f"assess_bias.models.{name}_debiased.dir: expected '{debiased_dir(name).as_posix()}' "
                              f"(train_debias writes it), received {assess.models[f'{name}_debiased'].dir!r}")
         if name not in evaluate.models:
             raise ValueError(f"evaluate_debias.models.{name}: missing (train_debias.models.{name} needs it)")
