@@ -361,7 +361,7 @@ def test_masked_keypoint_modelling_learns_to_fill_in_hidden_frames():
     losses = []
     for k in range(60):
         loss = masked_keypoint_loss(enc, kp, torch.Generator().manual_seed(k))
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
         loss.backward()
         opt.step()
         opt.zero_grad()
