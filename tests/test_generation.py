@@ -286,9 +286,23 @@ def test_lora_adapter_round_trip_through_peft_and_load_generator(tmp_path):
         lora.load_adapters(tiny_model(), {"guard_y": tmp_path / "base"})
 
 
-def _guard(groups=("cross_kv", "pose_tokens"), preserve: float = 0.0, safety_input: str = "truth") -> GuardConfig:
+def _guard(groups=("cross_kv", "pose_tokens"), preserve: float = 0.0, safety_input: str = "truth",
+           decision: float = 0.0) -> GuardConfig:
     return GuardConfig(rank=4, alpha=4.0, targets=tuple(groups), batch_size=4, lam=1.0, preserve=preserve,
-                       safety_t_min=0, safety_input=safety_input)
+                       safety_t_min=0, safety_input=safety_input, decision=decision)
+
+
+def test_decision_term_teaches_the_token_adapter_to_tell_unsafe_from_benign_clips():
+    """Weight 0: no term. Weight > 0: its cross-entropy starts at ~log 2 (untrained read-out) and falls as the
+    posture-token adapter and the read-out separate the two sets of clips."""
+    benign, unsafe = rows(8, 1), rows(8, 4)
+    safety = unsafe.with_target(degrade(unsafe.target, "gray"), keep_source=True)
+    _, off = train_guard(tiny_model(), benign, safety, "g", _guard(), LOSS, LoopConfig(1, 1e-3, 0))
+    assert "decision" not in off.history[0]
+    _, on = train_guard(tiny_model(), benign, safety, "g", _guard(decision=5.0), LOSS, LoopConfig(40, 2e-2, 0))
+    first = np.mean([h["decision"] for h in on.history[:5]])
+    last = np.mean([h["decision"] for h in on.history[-5:]])
+    assert 0.4 < first < 1.2 and last < 0.5 * first
 
 
 def test_preserve_term_is_zero_at_start_and_holds_benign_closer():

@@ -17,6 +17,12 @@ Why ``safety_input`` truth (default): the paper's safety term noises the degrade
 would only ever see grey inputs on unsafe poses, while sampling starts from noise around frames that carry the
 reference's texture. ``truth`` noises the true frame and aims the goal at the degraded one (the clean frame the
 prediction implies is the degraded frame), as concept-erasure methods do.
+
+Why ``decision``: the diffusion loss tells the posture-token encoder's adapter only through the image which
+clips are unsafe, and a posture that differs from its near-miss by one arm's angle (a salute against a raised
+hand) barely moves that loss. A linear read-out of the clip's mean posture token, trained with the adapter to
+tell this category's unsafe rows from the benign and near-miss rows (binary cross-entropy), gives the encoder
+that decision directly; the K/V adapter then maps it to the degraded output. The read-out is discarded.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ from peft import PeftModel
 
 from safealign.generation import training
 from safealign.generation.data import Triples
-from safealign.generation.diffusion import (LossConfig, concat_batches, noised_batch, predict, weighted_error)
+from safealign.generation.diffusion import (LossConfig, NoisedBatch, concat_batches, noised_batch, predict,
+                                            weighted_error)
 from safealign.generation.lora import attach_lora, lora_config
 from safealign.generation.model import PoseGuidedGenerator
 from safealign.generation.training import LoopConfig, LoopResult
@@ -49,6 +56,7 @@ class GuardConfig:
     preserve: float
     safety_t_min: int
     safety_input: str
+    decision: float
 
 
 def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, name: str, guard: GuardConfig,
@@ -74,6 +82,7 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
     if on_attach is not None:
         on_attach(model)
     scheduler = base.train_scheduler()
+    readout = torch.nn.Linear(base.pose_tokens.config.dim, 1).to(base.device)
 
     def step(_step: int, rng: np.random.Generator, gen: torch.Generator) -> dict[str, torch.Tensor]:
         benign = fidelity.take(rng.integers(0, len(fidelity), half))
@@ -91,7 +100,23 @@ def train_guard(base: PoseGuidedGenerator, fidelity: Triples, safety: Triples, n
             drift = weighted_error(kept, pred[:half], frozen).mean()
             out["loss"] = out["loss"] + guard.preserve * drift
             out["preserve"] = drift
+        if guard.decision:
+            term = decision_loss(model, readout, noised, half)
+            out["loss"] = out["loss"] + guard.decision * term
+            out["decision"] = term
         return out
 
-    result = training.run_training(model, model.parameters(), step, loop, None, f"train_guard[{name}]", callback)
+    params = list(model.parameters()) + (list(readout.parameters()) if guard.decision else [])
+    result = training.run_training(model, params, step, loop, None, f"train_guard[{name}]", callback)
     return model.eval(), result
+
+
+def decision_loss(model: PeftModel, readout: torch.nn.Linear, noised: NoisedBatch, benign: int) -> torch.Tensor:
+    """Binary cross-entropy of ``readout`` on each row's mean posture token (adapter active): the first
+    ``benign`` rows are negatives (benign and near-miss), the rest this category's unsafe rows."""
+    cond = noised.cond
+    tokens = model.get_base_model().pose_tokens(cond.keypoints, cond.frame)
+    logits = readout(tokens.mean(dim=1)).squeeze(-1)
+    labels = torch.zeros_like(logits)
+    labels[benign:] = 1.0
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)

@@ -102,6 +102,7 @@ class TrainGuardParams(Section):
     preserve: float = Field(ge=0)
     safety_t_min: int = Field(ge=0)
     safety_input: Literal["degraded", "truth"]
+    decision: float = Field(ge=0)
     curve_every: int = Field(ge=0)
 
 
