@@ -129,6 +129,29 @@ def tiny_lm_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # PoseGuard data branch (engineer P2): a tiny curated pose dataset, built once per session.
+# The smallest v2 generator the stage tests build (params.yaml overrides): a few seconds per stage on CPU.
+TINY_MODEL: dict[str, Any] = {
+    "pretrain_generator.model.block_out_channels": [8, 16],
+    "pretrain_generator.model.cross_attention_levels": [False, True],
+    "pretrain_generator.model.attention_head_dim": 8,
+    "pretrain_generator.model.pose_guider_channels": [8, 8, 8],
+    "pretrain_generator.model.token_dim": 16,
+    "pretrain_generator.model.token_layers": 1,
+    "pretrain_generator.model.token_heads": 2,
+}
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny tensors on a shared 2-core box: one thread avoids OpenMP spin-waits (10x+ slower under load)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 TINY_POSE_OVERRIDES: dict[str, Any] = {
     "tracking.enabled": False,
     "guard.resolution": 32,

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import SHARED_DATA, shared_path, write_project
+from tests.conftest import SHARED_DATA, TINY_MODEL, shared_path, write_project
 
 TINY_FACE = {
     "tracking.enabled": False,
@@ -29,13 +29,7 @@ TINY_FACE = {
     "face.curate.robustness_benign_clips": 2,
     "face.curate.min_clips": {"train": 1, "val": 0, "test": 1},
     "face.extract.max_frames": 8,
-    "pretrain_generator.model.block_out_channels": [8, 16],
-    "pretrain_generator.model.cross_attention_levels": [False, True],
-    "pretrain_generator.model.attention_head_dim": 8,
-    "pretrain_generator.model.pose_guider_channels": [8, 8, 8],
-    "pretrain_generator.model.token_dim": 16,
-    "pretrain_generator.model.token_layers": 1,
-    "pretrain_generator.model.token_heads": 2,
+    **TINY_MODEL,
     "pretrain_generator.batch_size": 2,
     "pretrain_generator.warmup_steps": 1,
     "pretrain_generator.frames_per_clip": 2,

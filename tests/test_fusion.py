@@ -18,12 +18,7 @@ CLOSED = ClosedFormConfig(rows=32, keep=1.0, ridge=1e-6)
 DISTILL = DistillConfig(steps=30, lr=5e-3, batch_size=4)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _sets():

@@ -33,13 +33,7 @@ J = len(TOKENS.joints)
 LOSS = LossConfig(min_snr_gamma=5.0, ref_drop_prob=0.1, noise_offset=0.05)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors on a shared 2-core box: one thread avoids OpenMP spin-waits (10x+ slower under load)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_model(seed: int = 0, config: GeneratorConfig = TINY) -> PoseGuidedGenerator:

@@ -12,17 +12,13 @@ import torch
 import yaml
 from PIL import Image
 
+from tests.conftest import TINY_MODEL
+
 TINY_GENERATOR = {
     "tracking.enabled": False,
     "guard.resolution": 32,
     "guard.categories": ["discriminatory", "sexual"],
-    "pretrain_generator.model.block_out_channels": [8, 16],
-    "pretrain_generator.model.cross_attention_levels": [False, True],
-    "pretrain_generator.model.attention_head_dim": 8,
-    "pretrain_generator.model.pose_guider_channels": [8, 8, 8],
-    "pretrain_generator.model.token_dim": 16,
-    "pretrain_generator.model.token_layers": 1,
-    "pretrain_generator.model.token_heads": 2,
+    **TINY_MODEL,
     "pretrain_generator.steps": 4,
     "pretrain_generator.batch_size": 2,
     "pretrain_generator.warmup_steps": 1,
